@@ -1,0 +1,1 @@
+"""Project configuration: settings from the environment, URL routing and the ASGI/WSGI entry points."""

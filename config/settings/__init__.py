@@ -1,0 +1,1 @@
+"""Settings split by environment; ``DJANGO_SETTINGS_MODULE`` picks one (``config.settings.local`` by default)."""

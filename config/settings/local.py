@@ -1,0 +1,6 @@
+"""Settings for a developer's machine and the demo: debug on unless the environment says otherwise."""
+
+from .base import *  # noqa: F403
+from .base import env_bool
+
+DEBUG = env_bool("DJANGO_DEBUG", True)

@@ -1,0 +1,5 @@
+"""Routes of the geo API."""
+
+
+app_name = "geo-api"
+urlpatterns: list = []

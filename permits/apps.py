@@ -1,0 +1,7 @@
+"""Django app configuration for ``permits``."""
+
+from django.apps import AppConfig
+
+
+class PermitsConfig(AppConfig):
+    name = "permits"

@@ -1,0 +1,7 @@
+"""Django app configuration for ``plans``."""
+
+from django.apps import AppConfig
+
+
+class PlansConfig(AppConfig):
+    name = "plans"
