@@ -32,11 +32,24 @@ class NotFound(DomainError):
     code = "not-found"
 
 
+def _flatten(detail: Any, prefix: str = "") -> list[str]:
+    """``{"bbox": ["needs four numbers"]}`` → ``["bbox: needs four numbers"]`` (non-field errors unprefixed)."""
+    if isinstance(detail, dict):
+        lines: list[str] = []
+        for key, value in detail.items():
+            label = "" if key in {"non_field_errors", "detail"} else f"{prefix}{key}: "
+            lines.extend(_flatten(value, label))
+        return lines
+    if isinstance(detail, list):
+        return [line for item in detail for line in _flatten(item, prefix)]
+    return [f"{prefix}{detail}"]
+
+
 def problem_response(*, status_code: int, code: str, title: str, detail: Any) -> Response:
-    """Build a problem+json answer."""
+    """Build a problem+json answer; ``detail`` is always one readable line, ``errors`` keeps the structure."""
     body: dict[str, Any] = {"type": f"urn:taamir:problem:{code}", "title": title, "status": status_code}
     if isinstance(detail, dict | list):
-        body["detail"] = title
+        body["detail"] = " ".join(_flatten(detail))
         body["errors"] = detail
     else:
         body["detail"] = str(detail)
@@ -51,6 +64,6 @@ def problem_exception_handler(exc: Exception, context: dict) -> Response | None:
     if response is None:
         return None
     detail = response.data.get("detail", response.data) if isinstance(response.data, dict) else response.data
-    code = getattr(getattr(exc, "default_code", None), "replace", lambda *a: "error")("_", "-")
-    title = str(detail) if isinstance(detail, str) else str(getattr(exc, "default_detail", "Invalid request"))
+    code = str(getattr(exc, "default_code", "error")).replace("_", "-")
+    title = str(getattr(exc, "default_detail", "Invalid request"))
     return problem_response(status_code=response.status_code, code=code, title=title, detail=detail)

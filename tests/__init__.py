@@ -1,0 +1,1 @@
+"""Taamir's test suite: real PostGIS, real files, real clients."""
