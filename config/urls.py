@@ -1,4 +1,4 @@
-"""URL routing: the public map, the API with its OpenAPI schema and docs, the admin, languages."""
+"""URL routing: the public map, the permits portal, accounts, the API with its schema and docs, the admin."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -6,10 +6,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 urlpatterns = [
     path("", include("geo.urls")),
+    path("", include("permits.urls")),
     path("api/", include("geo.api.urls")),
+    path("api/", include("permits.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -10,6 +10,8 @@ packages=(
   chromium chromium-driver                # headless browser tests
   mapserver-bin                           # a peer for the tile benchmarks
   fonts-dejavu-core fonts-noto-core       # Latin and Arabic glyphs in generated documents and screenshots
+  libpango-1.0-0 libpangoft2-1.0-0        # WeasyPrint's text layout (receipts and decisions, Arabic included)
+  poppler-utils                           # pdftotext/pdftoppm, to check generated PDFs in tests
 )
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 

@@ -58,6 +58,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "procrastinate.contrib.django",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "geo",
     "permits",
     "plans",
@@ -74,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -102,6 +106,22 @@ DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL") or 
 DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
 DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("DATABASE_CONN_MAX_AGE", "60"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "/"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = os.environ.get("TAAMIR_EMAIL_VERIFICATION", "optional")
+ACCOUNT_LOGOUT_ON_GET = False
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "Taamir"
+# Staff roles (desk, committee, signatories, inspectors, planners, admins) must set up MFA;
+# permits.middleware sends them to the MFA page until they have. Off only for tests and demos.
+TAAMIR_REQUIRE_STAFF_MFA = env_bool("TAAMIR_REQUIRE_STAFF_MFA", True)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -152,6 +172,22 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# Mail and SMS. E-mail goes through Django's backends (SMTP in production, configured by the
+# environment); SMS through a pluggable backend: the outbox records messages in the database
+# (development, tests, demo), the HTTP gateway posts them to TAAMIR_SMS_GATEWAY_URL with a token.
+EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Taamir <no-reply@taamir.example>")
+TAAMIR_SMS_BACKEND = os.environ.get("TAAMIR_SMS_BACKEND", "permits.sms.OutboxBackend")
+TAAMIR_SMS_GATEWAY_URL = os.environ.get("TAAMIR_SMS_GATEWAY_URL", "")
+TAAMIR_SMS_GATEWAY_TOKEN = os.environ.get("TAAMIR_SMS_GATEWAY_TOKEN", "")
+# The address in links sent by e-mail and SMS, and in receipts' tracking links.
+TAAMIR_PUBLIC_URL = os.environ.get("TAAMIR_PUBLIC_URL", "http://127.0.0.1:8000")
 
 # Measurement: every length and area is computed in a projected CRS, never in degrees.
 # The default is Merchich / Nord Maroc; a commune can name its own (26192, 26194, 26195).

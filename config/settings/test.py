@@ -10,3 +10,7 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 # Serve static files from the finders (static_build/) without a collectstatic run.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+TAAMIR_REQUIRE_STAFF_MFA = False
+TAAMIR_SMS_BACKEND = "permits.sms.OutboxBackend"
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405

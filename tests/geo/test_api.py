@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from geo import crs
-from tests.geo.conftest import ORIGIN_X, ORIGIN_Y
+from tests.conftest import ORIGIN_X, ORIGIN_Y
 
 pytestmark = pytest.mark.django_db
 

@@ -65,7 +65,7 @@ def browser_page(live_server, casablanca_world):
     """A fresh chromium page (French, reduced motion) once the test data exists.
 
     Playwright's sync API runs an event loop in this thread, where Django refuses ORM calls: the data
-    (``casablanca_world``, tests/geo/conftest.py) is created before, and the database is flushed after
+    (``casablanca_world``, tests/conftest.py) is created before, and the database is flushed after
     this fixture has closed the browser.
     """
     sync_api = pytest.importorskip("playwright.sync_api")

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from geo.models import AdminArea, AdminLevel
-from tests.geo.conftest import merchich_box
+from tests.conftest import merchich_box
 
 pytestmark = pytest.mark.django_db
 
