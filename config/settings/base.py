@@ -200,6 +200,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("TAAMIR_LOG_LEVEL", "INFO")},
+    # procrastinate announces every task registration at INFO; commands should print only their result.
+    "loggers": {
+        "procrastinate": {"level": os.environ.get("TAAMIR_JOBS_LOG_LEVEL", "WARNING")},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # Debian 12 ships GDAL 3.6; the GDAL 3.9 network-access guard is not available there. Spatial
