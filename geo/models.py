@@ -147,7 +147,7 @@ class ZoningZone(models.Model):
     plan = models.ForeignKey(ZoningPlan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="zones")
     source_key = models.CharField(_("source identifier"), max_length=80)
     regulation = models.ForeignKey(
-        ZoneRegulation, verbose_name=_("regulation"), on_delete=models.PROTECT, related_name="zones"
+        ZoneRegulation, verbose_name=_("regulation"), on_delete=models.RESTRICT, related_name="zones"
     )
     geom = models.MultiPolygonField(_("boundary"), srid=STORAGE_SRID)
     updated_at = models.DateTimeField(auto_now=True)

@@ -8,3 +8,6 @@ DEBUG = env_bool("DJANGO_DEBUG", True)
 # Serve static files from the finders (static_build/) without a collectstatic run.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# The demo accounts sign in without a second factor on a developer machine; production requires it.
+TAAMIR_REQUIRE_STAFF_MFA = env_bool("TAAMIR_REQUIRE_STAFF_MFA", False)
