@@ -3,10 +3,13 @@
 The pipeline, set-based so that it keeps pace with ``ogr2ogr``:
 
 1. ``etl.io`` streams the file in Arrow batches; attribute values are checked and converted in Python
-   and COPY'd into a temporary staging table with the raw WKB.
-2. One SQL pass parses, checks, repairs and reprojects every geometry: missing, empty or
-   non-polygonal geometries and duplicate keys are rejected with a reason; invalid ones are repaired
-   with ``ST_MakeValid`` (and reported), or rejected when nothing polygonal survives the repair.
+   (a value that is not a number, or too long or out of range for its column, rejects its row) and
+   COPY'd into a temporary staging table with the raw WKB.
+2. One SQL pass parses, checks, repairs and reprojects every geometry (arcs are linearised): missing,
+   empty or non-polygonal geometries, longitudes/latitudes out of range and duplicate keys are
+   rejected with a reason; invalid ones are repaired with ``ST_MakeValid`` (and reported), or
+   rejected when nothing polygonal survives the repair. It runs chunk by chunk in the server while
+   Python stages the next chunk.
 3. Rows are upserted on their natural key (``INSERT … ON CONFLICT … DO UPDATE … WHERE changed``), so
    a second run of the same file creates nothing and updates nothing.
 
@@ -18,13 +21,19 @@ by the command).
 from __future__ import annotations
 
 import json
+import math
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Field
+from django.utils import translation
 from psycopg import sql
 
 from etl import io
@@ -36,8 +45,12 @@ from geo.models import (
     STORAGE_SRID,
     AdminArea,
     AdminLevel,
+    ConstraintArea,
     ConstraintKind,
+    Parcel,
+    ZoneRegulation,
     ZoningPlan,
+    ZoningZone,
 )
 
 
@@ -122,10 +135,11 @@ def _convert(kind: str, target: str, value: Any) -> Any:
     if text is None:
         return None
     try:
-        if kind == "float":
-            return float(text.replace(",", "."))
-        if kind == "int":
-            return int(float(text.replace(",", ".")))
+        if kind in ("float", "int"):
+            number = float(text.replace(",", "."))
+            if not math.isfinite(number):  # float() takes "nan" and "inf"; no rule means them
+                raise ValueError(text)
+            return int(number) if kind == "int" else number
     except ValueError as exc:
         raise _BadValue(f"{target}: {text!r} is not a number") from exc
     if kind == "list":
@@ -199,6 +213,24 @@ def _measure_srid(info: io.LayerInfo, source_srid: int) -> int:
     return crs.MERCHICH_NORD
 
 
+def _check_on_earth(info: io.LayerInfo, source_srid: int) -> None:
+    """Refuse a file whose extent is nowhere on Earth in its CRS: the CRS is wrong (or missing and guessed).
+
+    Typically projected coordinates in a GeoJSON that declares no CRS, which GDAL takes as EPSG:4326;
+    reprojecting them would abort the import with a database error.
+    """
+    if not info.bounds or not all(math.isfinite(b) for b in info.bounds):
+        return
+    min_x, min_y, max_x, max_y = info.bounds
+    x, y = (min_x + max_x) / 2, (min_y + max_y) / 2
+    lon, lat = crs.transform_point(x, y, source_srid=source_srid, target_srid=4326)
+    if not (math.isfinite(lon) and math.isfinite(lat) and abs(lon) <= 180 and abs(lat) <= 90):
+        raise ImportRefused(
+            f"{Path(info.source).name}: coordinates around ({x:.6g}, {y:.6g}) are not on Earth in "
+            f"EPSG:{source_srid}; is that the file's CRS? give --srid EPSG_CODE"
+        )
+
+
 def _check_srid_known_to_postgis(srid: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM spatial_ref_sys WHERE srid = %s", [srid])
@@ -219,7 +251,21 @@ def _create_staging(spec: LayerSpec) -> None:
         cursor.execute(statement.as_string(cursor.connection))
 
 
+# Rows go to the server in chunks of this many. While PostgreSQL runs the SQL pass over one chunk
+# (sent in psycopg's pipeline mode, which does not wait for the result), Python reads and converts
+# the next one, so the two processes work side by side instead of in turn.
+STAGE_CHUNK_ROWS = 2_000
+
+# One encoder for every row: ``json.dumps`` with options builds a new one per call.
+_ATTRIBUTES_JSON = json.JSONEncoder(default=str, ensure_ascii=False)
+
+
 def _stage_batches(plan: _Plan, info: io.LayerInfo, *, batch_size: int, progress: Callable[[int], None] | None) -> int:
+    """COPY every row into the staging table, chunk by chunk, and run the SQL pass on each chunk.
+
+    Each chunk's SQL pass appends its rows to ``import_prepared`` in row order and empties the staging
+    table, so ``import_prepared`` ends as one pass over the whole file would have left it.
+    """
     spec = plan.spec
     names = spec.field_names
     copy_sql = sql.SQL(
@@ -229,45 +275,126 @@ def _stage_batches(plan: _Plan, info: io.LayerInfo, *, batch_size: int, progress
     row_no = 0
     with connection.cursor() as cursor:
         copy_text = copy_sql.as_string(cursor.connection)
-        for batch in io.read_batches(info=info, batch_size=batch_size):
-            salvaged = {index: wkb_salvage.salvage(batch.wkb[index]) for index in wkb_salvage.unparsable(batch.wkb)}
-            with cursor.copy(copy_text) as copy:
-                for index, (attrs, wkb, fid) in enumerate(zip(batch.rows, batch.wkb, batch.fids, strict=True)):
-                    row_no += 1
-                    values, reject = _row_values(plan, attrs)
-                    note = None
-                    if index in salvaged:
-                        wkb, note = salvaged[index].wkb, salvaged[index].note
-                        reject = reject or salvaged[index].reject
-                    attributes = None
-                    if spec.keep_attributes:
-                        attributes = json.dumps(
-                            {k: v for k, v in attrs.items() if k not in mapped_sources and v is not None},
-                            default=str,
-                            ensure_ascii=False,
-                        )
-                    copy.write_row((row_no, fid, *[values.get(n) for n in names], attributes, reject, note, wkb))
-            if progress:
-                progress(len(batch.rows))
+        create_prepared, prepare_chunk, params = _prepare_statements(plan, cursor)
+        cursor.execute(create_prepared, params)
+        pending = _Pipelined(cursor)
+        try:
+            # Batches no larger than a chunk: GDAL's reading of the next one overlaps the server's work too.
+            for batch in io.read_batches(info=info, batch_size=min(batch_size, STAGE_CHUNK_ROWS)):
+                for start in range(0, len(batch.rows), STAGE_CHUNK_ROWS):
+                    end = min(start + STAGE_CHUNK_ROWS, len(batch.rows))
+                    salvaged = {
+                        start + index: wkb_salvage.salvage(batch.wkb[start + index])
+                        for index in wkb_salvage.unparsable(batch.wkb[start:end])
+                    }
+                    rows = []
+                    for index in range(start, end):
+                        attrs, wkb, fid = batch.rows[index], batch.wkb[index], batch.fids[index]
+                        row_no += 1
+                        values, reject = _row_values(plan, attrs)
+                        note = None
+                        if index in salvaged:
+                            wkb, note = salvaged[index].wkb, salvaged[index].note
+                            reject = reject or salvaged[index].reject
+                        attributes = None
+                        if spec.keep_attributes:
+                            attributes = _ATTRIBUTES_JSON.encode(
+                                {k: v for k, v in attrs.items() if k not in mapped_sources and v is not None}
+                            )
+                        rows.append((row_no, fid, *[values.get(n) for n in names], attributes, reject, note, wkb))
+                    pending.wait()
+                    with cursor.copy(copy_text) as copy:
+                        for row in rows:
+                            copy.write_row(row)
+                    pending.send([(prepare_chunk, params), ("TRUNCATE import_staging", None)])
+                if progress:
+                    progress(len(batch.rows))
+        except BaseException:
+            pending.abandon()
+            raise
+        pending.wait()
     return row_no
+
+
+class _Pipelined:
+    """Statements sent to the server in psycopg's pipeline mode and not waited for yet."""
+
+    def __init__(self, cursor) -> None:
+        self._cursor = cursor
+        self._pipeline = None
+
+    def send(self, statements: list[tuple[str, dict | None]]) -> None:
+        self.wait()
+        self._pipeline = connection.connection.pipeline()
+        self._pipeline.__enter__()
+        for statement, params in statements:
+            self._cursor.execute(statement, params)
+
+    def wait(self) -> None:
+        """Wait for the statements sent; a failure among them is raised here, as Django raises it."""
+        pipeline, self._pipeline = self._pipeline, None
+        if pipeline is not None:
+            with connection.wrap_database_errors:
+                pipeline.__exit__(None, None, None)
+
+    def abandon(self) -> None:
+        """Leave pipeline mode after a failure elsewhere (the transaction is rolled back by the caller)."""
+        pipeline, self._pipeline = self._pipeline, None
+        if pipeline is not None:
+            pipeline.__exit__(*sys.exc_info())
 
 
 def _row_values(plan: _Plan, attrs: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     values: dict[str, Any] = {}
+    reject = None
     try:
         for target in plan.spec.fields:
             if target.name in plan.constants:
                 values[target.name] = plan.constants[target.name]
                 continue
             source = plan.mapping.get(target.name)
-            value = _convert(target.kind, target.name, attrs.get(source)) if source else None
-            if target.kind == "list" and value is not None:
-                value = json.dumps(value, ensure_ascii=False)
-            values[target.name] = value
+            values[target.name] = _convert(target.kind, target.name, attrs.get(source)) if source else None
         _layer_row_rules(plan.spec.name, values)
+        _check_fits(plan.spec.name, values)
     except _BadValue as exc:
-        return values, str(exc)
-    return values, None
+        reject = str(exc)
+    for target in plan.spec.fields:
+        if target.kind == "list" and isinstance(values.get(target.name), list):
+            values[target.name] = json.dumps(values[target.name], ensure_ascii=False)
+    return values, reject
+
+
+@lru_cache(maxsize=1)
+def _model_fields() -> dict[str, dict[str, Field]]:
+    """The model field each target value ends up in, per layer."""
+
+    def of(model, *names: str) -> dict[str, Field]:
+        return {name: model._meta.get_field(name) for name in names}
+
+    return {
+        "admin_areas": of(AdminArea, "code", "name_fr", "name_ar", "projected_srid"),
+        "parcels": of(Parcel, "reference"),
+        "zoning": {
+            **of(ZoningZone, "source_key"),
+            **of(ZoneRegulation, "zone_code", "label", "max_floors", "allowed_uses"),
+        },
+        "constraints": of(ConstraintArea, "source_key", "name"),
+    }
+
+
+def _check_fits(layer: str, values: dict[str, Any]) -> None:
+    """Reject a row whose value is too long or out of range for its column, with the field's own message.
+
+    Without this check the database refuses the value and the whole import stops with a traceback.
+    """
+    for name, model_field in _model_fields()[layer].items():
+        if values.get(name) is None:
+            continue
+        try:
+            model_field.run_validators(values[name])
+        except ValidationError as exc:
+            with translation.override("en"):  # like every other message of the import
+                raise _BadValue(f"{name}: {' '.join(exc.messages)}") from exc
 
 
 def _layer_row_rules(layer: str, values: dict[str, Any]) -> None:
@@ -300,12 +427,22 @@ def _layer_row_rules(layer: str, values: dict[str, Any]) -> None:
         values["reference"] = " ".join(values["reference"].split())
 
 
+def _drop_work_tables() -> None:
+    """Drop the staging tables as soon as the import is done.
+
+    ``ON COMMIT DROP`` waits for the outermost commit: a second import in the same transaction (inside a
+    caller's ``atomic``, or a test) would otherwise fail on "relation import_staging already exists".
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS import_prepared, import_staging")
+
+
 # --- the SQL pass: parse, check, repair, reproject ------------------------------------------------
 
 # Each nesting level computes one step once per row; ``OFFSET 0`` keeps PostgreSQL from inlining a
-# level into the next, which would evaluate ST_IsValid or ST_MakeValid once per reference.
+# level into the next, which would evaluate ST_IsValid or ST_MakeValid once per reference. It runs
+# once per staged chunk (``INSERT INTO import_prepared …``), after an empty ``CREATE … WITH NO DATA``.
 PREPARE_SQL = """
-CREATE TEMP TABLE import_prepared ON COMMIT DROP AS
 SELECT row_no, fid, key_value, {columns}, attributes,
     CASE WHEN first_reject IS NULL THEN NULLIF(concat_ws('; ', repair_note, invalid_reason), '') END AS repair_reason,
     COALESCE(first_reject, CASE
@@ -325,10 +462,13 @@ FROM (
                 WHEN g IS NULL THEN 'no geometry'
                 WHEN ST_IsEmpty(g) THEN 'empty geometry'
                 WHEN ST_Dimension(g) <> 2 THEN 'expected polygons, got ' || initcap(GeometryType(g))
+                WHEN %(geographic)s AND (ST_XMin(g) < -180 OR ST_XMax(g) > 180 OR ST_YMin(g) < -90 OR ST_YMax(g) > 90)
+                THEN %(out_of_range)s
                 WHEN NULLIF(btrim(key_value), '') IS NULL THEN %(missing_key)s
             END) AS first_reject
             FROM (
-                SELECT s.*, {key_expr} AS key_value, ST_Force2D(ST_GeomFromWKB(s.wkb, %(source_srid)s)) AS g
+                SELECT s.*, {key_expr} AS key_value,
+                    ST_CurveToLine(ST_Force2D(ST_GeomFromWKB(s.wkb, %(source_srid)s))) AS g
                 FROM import_staging s OFFSET 0
             ) parsed OFFSET 0
         ) classified OFFSET 0
@@ -347,7 +487,8 @@ WHERE p.row_no = d.row_no AND d.first_row <> p.row_no
 """
 
 
-def _prepare(plan: _Plan) -> None:
+def _prepare_statements(plan: _Plan, cursor) -> tuple[str, str, dict[str, Any]]:
+    """The statement creating an empty ``import_prepared``, the one filling it from a staged chunk, their parameters."""
     spec = plan.spec
     # Zoning and constraint features without an identifier fall back on GDAL's feature id.
     if spec.key == "source_key":
@@ -355,16 +496,30 @@ def _prepare(plan: _Plan) -> None:
     else:
         key_expr = sql.Identifier(spec.key)
     columns = sql.SQL(", ").join(sql.Identifier(n) for n in spec.field_names if n != spec.key)
+    select = sql.SQL(PREPARE_SQL).format(key_expr=key_expr, columns=columns or sql.SQL("NULL AS none"))
+    create = sql.SQL("CREATE TEMP TABLE import_prepared ON COMMIT DROP AS {select} WITH NO DATA").format(select=select)
+    fill = sql.SQL("INSERT INTO import_prepared {select}").format(select=select)
+    params = {
+        "source_srid": plan.source_srid,
+        "storage_srid": STORAGE_SRID,
+        "missing_key": f"missing {spec.key}",
+        # Longitudes/latitudes out of range: most often projected coordinates in a file that declares
+        # none (GeoJSON is then taken as EPSG:4326); ST_Transform would abort the whole import on them.
+        "geographic": crs.crs_from_user_input(plan.source_srid).is_geographic,
+        "out_of_range": f"coordinates out of the longitude/latitude range of EPSG:{plan.source_srid} "
+        "(is that the file's CRS? give --srid EPSG_CODE)",
+    }
+    return create.as_string(cursor.connection), fill.as_string(cursor.connection), params
+
+
+def _find_duplicates(plan: _Plan) -> None:
+    """Reject every row whose key (case and spaces ignored for references) an earlier good row has."""
+    spec = plan.spec
     if spec.key == "reference":
         norm_key = sql.SQL("upper(regexp_replace(key_value, '\\s+', '', 'g'))")
     else:
         norm_key = sql.SQL("key_value")
     with connection.cursor() as cursor:
-        statement = sql.SQL(PREPARE_SQL).format(key_expr=key_expr, columns=columns or sql.SQL("NULL AS none"))
-        cursor.execute(
-            statement.as_string(cursor.connection),
-            {"source_srid": plan.source_srid, "storage_srid": STORAGE_SRID, "missing_key": f"missing {spec.key}"},
-        )
         cursor.execute(
             sql.SQL(DUPLICATES_SQL).format(norm_key=norm_key).as_string(cursor.connection), {"key": spec.key}
         )
@@ -388,6 +543,9 @@ def _collect_problems(report: ImportReport) -> None:
 
 # --- upserts, one per layer -----------------------------------------------------------------------
 
+# Each upsert reads the prepared rows in file order (``ORDER BY row_no``), so new rows get their ids in
+# the order of the file, whatever order the chunked SQL pass left them in.
+
 # How a parcel finds its commune: the one given on the command line, the code in the file, or the
 # commune whose boundary holds a point of the parcel's surface.
 PARCEL_COMMUNE_JOINS = {
@@ -404,12 +562,13 @@ PARCELS_UPSERT = """
 INSERT INTO geo_parcel (reference, reference_key, commune_id, area_m2, area_srid, geom, attributes, updated_at)
 SELECT reference, reference_key, commune_id, ST_Area(ST_Transform(geom, area_srid)), area_srid, geom, attributes, now()
 FROM (
-    SELECT p.key_value AS reference, upper(regexp_replace(p.key_value, '\\s+', '', 'g')) AS reference_key,
+    SELECT p.row_no, p.key_value AS reference, upper(regexp_replace(p.key_value, '\\s+', '', 'g')) AS reference_key,
         c.id AS commune_id, COALESCE(c.projected_srid, %(measure_srid)s) AS area_srid, p.geom,
         COALESCE(p.attributes, '{{}}'::jsonb) AS attributes
     FROM import_prepared p {commune_join}
     WHERE p.reject IS NULL
 ) rows
+ORDER BY row_no
 ON CONFLICT (reference_key) DO UPDATE SET
     reference = EXCLUDED.reference, commune_id = EXCLUDED.commune_id, area_m2 = EXCLUDED.area_m2,
     area_srid = EXCLUDED.area_srid, geom = EXCLUDED.geom, attributes = EXCLUDED.attributes, updated_at = now()
@@ -423,7 +582,7 @@ ADMIN_UPSERT = """
 INSERT INTO geo_adminarea (level, code, name_fr, name_ar, projected_srid, geom, updated_at)
 SELECT p.level, p.key_value, p.name_fr, COALESCE(p.name_ar, ''),
     COALESCE(p.projected_srid::integer, %(default_srid)s), p.geom, now()
-FROM import_prepared p WHERE p.reject IS NULL
+FROM import_prepared p WHERE p.reject IS NULL ORDER BY p.row_no
 ON CONFLICT (code) DO UPDATE SET
     level = EXCLUDED.level, name_fr = EXCLUDED.name_fr, name_ar = EXCLUDED.name_ar,
     projected_srid = CASE WHEN %(srid_mapped)s THEN EXCLUDED.projected_srid ELSE geo_adminarea.projected_srid END,
@@ -476,7 +635,7 @@ ZONING_ZONES_UPSERT = """
 INSERT INTO geo_zoningzone (plan_id, source_key, regulation_id, geom, updated_at)
 SELECT %(plan_id)s, p.key_value, r.id, p.geom, now()
 FROM import_prepared p JOIN geo_zoneregulation r ON r.plan_id = %(plan_id)s AND r.zone_code = p.zone_code
-WHERE p.reject IS NULL
+WHERE p.reject IS NULL ORDER BY p.row_no
 ON CONFLICT (plan_id, source_key) DO UPDATE SET regulation_id = EXCLUDED.regulation_id, geom = EXCLUDED.geom,
     updated_at = now()
 WHERE geo_zoningzone.regulation_id <> EXCLUDED.regulation_id
@@ -487,7 +646,7 @@ RETURNING (xmax = 0) AS created
 CONSTRAINTS_UPSERT = """
 INSERT INTO geo_constraintarea (kind, source_key, name, description, geom, updated_at)
 SELECT p.kind, p.key_value, COALESCE(p.name, ''), COALESCE(p.description, ''), p.geom, now()
-FROM import_prepared p WHERE p.reject IS NULL
+FROM import_prepared p WHERE p.reject IS NULL ORDER BY p.row_no
 ON CONFLICT (kind, source_key) DO UPDATE SET name = EXCLUDED.name, description = EXCLUDED.description,
     geom = EXCLUDED.geom, updated_at = now()
 WHERE (geo_constraintarea.name, geo_constraintarea.description) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.description)
@@ -597,6 +756,10 @@ def layer_import(
     if base_type not in io.POLYGONAL_TYPES and base_type not in io.UNDECLARED_TYPES:
         raise ImportRefused(f"{path.name}: {spec.name} needs polygons, the layer holds {base_type} geometries")
 
+    if info.feature_count == 0 and not info.fields:
+        # An empty GeoJSON FeatureCollection declares no attribute either: say it is empty, not "--map …".
+        raise ImportRefused(f"{path.name}: the layer {info.layer!r} has no features")
+
     constants: dict[str, Any] = {}
     if level is not None:
         normalised = LEVEL_ALIASES.get(level.strip().lower())
@@ -622,6 +785,7 @@ def layer_import(
         )
     source_srid = _source_srid(info, srid)
     _check_srid_known_to_postgis(source_srid)
+    _check_on_earth(info, source_srid)
     measure_srid = commune.projected_srid if commune else _measure_srid(info, source_srid)
     plan = _Plan(
         spec=spec, mapping=column_mapping, constants=constants, source_srid=source_srid, measure_srid=measure_srid
@@ -639,7 +803,7 @@ def layer_import(
             report.read = _stage_batches(plan, info, batch_size=batch_size, progress=progress)
             if report.read == 0:
                 raise ImportRefused(f"{path.name}: the layer {info.layer!r} has no features")
-            _prepare(plan)
+            _find_duplicates(plan)
             _collect_problems(report)
             if report.rejected and not keep_going:
                 first = report.rejects[0]
@@ -652,6 +816,7 @@ def layer_import(
                     f"{path.name}: every row was rejected ({report.rejects[0].reason}); nothing imported"
                 )
             _upsert(plan, report, commune=commune, plan_code=plan_code)
+            _drop_work_tables()
     except io.LayerReadError as exc:
         raise ImportRefused(str(exc)) from exc
     return report

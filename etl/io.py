@@ -7,9 +7,10 @@ size is read with bounded memory. Every GDAL failure becomes a :class:`LayerRead
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pyogrio
@@ -49,10 +50,22 @@ class LayerInfo:
 
 
 def _source(path: Path) -> str:
-    """GDAL's name for a path: zipped shapefiles are read inside the archive."""
-    if path.suffix.lower() == ".zip":
-        return f"/vsizip/{path.resolve()}"
-    return str(path)
+    """GDAL's name for a path: zipped shapefiles are read inside the archive.
+
+    Also from the one folder inside that holds them (``parcels.zip/parcels/parcels.shp``, as most
+    people zip a folder), which GDAL does not look into by itself.
+    """
+    if path.suffix.lower() != ".zip":
+        return str(path)
+    root = f"/vsizip/{path.resolve()}"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            folders = {PurePosixPath(name).parent for name in archive.namelist() if name.lower().endswith(".shp")}
+    except (zipfile.BadZipFile, OSError):
+        return root  # GDAL will say what is wrong with it
+    if len(folders) == 1 and (folder := folders.pop()) != PurePosixPath("."):
+        return f"{root}/{folder}"
+    return root
 
 
 def _open_options(path: Path) -> dict[str, Any]:
@@ -66,6 +79,24 @@ def _one_line(exc: Exception) -> str:
     return text[:300] or exc.__class__.__name__
 
 
+def _read_info_at_once(source: str, *, path: Path, layer: str | None) -> dict[str, Any] | None:
+    """The layer's description in one opening of the file, or ``None`` to take the long way.
+
+    Opening is the dear part (GDAL parses a whole GeoJSON file to open it), so the usual case asks
+    for the first or the named layer straight away. Any failure, or a layer GDAL found under another
+    name (it falls back on a case-insensitive match), goes the long way, which lists the layers first
+    and so gives the same answers and messages as before.
+    """
+    try:
+        info = pyogrio.read_info(source, layer=layer or 0, **_open_options(path))
+    except (DataSourceError, DataLayerError, FieldError, GeometryError, OSError):
+        return None
+    name = info.get("layer_name")
+    if name is None or (layer and str(name) != layer):
+        return None
+    return info
+
+
 def layer_info(*, path: Path, layer: str | None = None) -> LayerInfo:
     """Describe the layer of a file (the first one unless ``layer`` is given)."""
     if not path.exists():
@@ -74,13 +105,17 @@ def layer_info(*, path: Path, layer: str | None = None) -> LayerInfo:
         raise LayerReadError(f"{path.name}: the file is empty")
     source = _source(path)
     try:
-        layers = pyogrio.list_layers(source)
-        if len(layers) == 0:
-            raise LayerReadError(f"{path.name}: the file holds no layer")
-        name = layer or str(layers[0][0])
-        if name not in {str(row[0]) for row in layers}:
-            raise LayerReadError(f"{path.name}: no layer {name!r}; layers: {', '.join(str(r[0]) for r in layers)}")
-        info = pyogrio.read_info(source, layer=name, **_open_options(path))
+        info = _read_info_at_once(source, path=path, layer=layer)
+        if info is not None:
+            name = str(info["layer_name"])
+        else:
+            layers = pyogrio.list_layers(source)
+            if len(layers) == 0:
+                raise LayerReadError(f"{path.name}: the file holds no layer")
+            name = layer or str(layers[0][0])
+            if name not in {str(row[0]) for row in layers}:
+                raise LayerReadError(f"{path.name}: no layer {name!r}; layers: {', '.join(str(r[0]) for r in layers)}")
+            info = pyogrio.read_info(source, layer=name, **_open_options(path))
     except (DataSourceError, DataLayerError, FieldError, GeometryError, OSError) as exc:
         raise LayerReadError(f"{path.name}: not a readable vector file ({_one_line(exc)})") from exc
     count = info.get("features")

@@ -17,6 +17,7 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
 _POLYGON, _MULTIPOLYGON = 3, 6
+_CURVED = {8, 9, 10, 11, 12}  # CircularString, CompoundCurve, CurvePolygon, MultiCurve, MultiSurface
 
 
 @dataclass(frozen=True)
@@ -97,16 +98,29 @@ def salvage(data: bytes) -> Salvage:
     return Salvage(shapely.to_wkb(geometry), note=f"dropped {dropped} degenerate ring(s) with fewer than 4 points")
 
 
+def _curved(data: bytes) -> bool:
+    """True for curved types (arcs), which PostGIS reads and linearises but shapely cannot read at all."""
+    try:
+        return _Reader(data).header()[1] in _CURVED
+    except (struct.error, IndexError):
+        return False
+
+
 def unparsable(wkb: list[bytes | None]) -> list[int]:
     """Indexes of the geometries in a batch that PostGIS would refuse to parse.
 
     GEOS refuses some outright; PostGIS also refuses rings of fewer than four points, which GEOS
-    reads, so those are found by counting each ring's coordinates. Missing geometries are not counted.
+    reads, so those are found by counting each ring's coordinates. Missing geometries are not counted,
+    nor curved ones: shapely raises on a whole batch for a single arc, and PostGIS reads them.
     """
     present = np.flatnonzero(np.array([w is not None for w in wkb], dtype=bool))
+    try:
+        parsed = shapely.from_wkb(np.array(wkb, dtype=object)[present], on_invalid="ignore")
+    except NotImplementedError:  # an arc somewhere in the batch: leave the curved geometries to PostGIS
+        present = present[[not _curved(wkb[i]) for i in present]]
+        parsed = shapely.from_wkb(np.array(wkb, dtype=object)[present], on_invalid="ignore")
     if present.size == 0:
         return []
-    parsed = shapely.from_wkb(np.array(wkb, dtype=object)[present], on_invalid="ignore")
     bad = set(present[shapely.is_missing(parsed)].tolist())
     rings, owner = shapely.get_rings(parsed, return_index=True)
     if rings.size:
