@@ -798,9 +798,12 @@ def demo_commune_delete() -> int:
 
     Synthetic parcels attached to the demo commune stay, without a commune. Returns the rows deleted.
     """
+    from permits.demo import demo_dossiers_delete
+
     with transaction.atomic():
-        deleted = Parcel.objects.filter(commune__code=DEMO_COMMUNE_CODE, attributes__source=DEMO_SOURCE).delete()[0]
-        # Zones before the plan: they PROTECT the regulations that the plan's deletion cascades to.
+        # The demo dossiers and the commune's reference counters point to the commune: they go first.
+        deleted = demo_dossiers_delete(commune_code=DEMO_COMMUNE_CODE)
+        deleted += Parcel.objects.filter(commune__code=DEMO_COMMUNE_CODE, attributes__source=DEMO_SOURCE).delete()[0]
         deleted += ZoningZone.objects.filter(plan__code=DEMO_PLAN_CODE).delete()[0]
         deleted += ZoningPlan.objects.filter(code=DEMO_PLAN_CODE).delete()[0]
         deleted += ConstraintArea.objects.filter(source_key__startswith=_CONSTRAINT_KEY_PREFIX).delete()[0]

@@ -31,6 +31,10 @@ def _holds(condition: dict[str, Any], figures: dict[str, Any]) -> bool:
     op, expected = condition.get("op", "eq"), condition.get("value")
     if op == "true":
         return value is True or str(value).lower() in {"true", "1", "yes", "on"}
+    if op == "ne" and value in (None, ""):
+        # An undeclared figure differs from any value: "industrial, unless a small 3rd-category unit"
+        # must not turn an industrial project whose category is not given into a small project.
+        return True
     if value is None or value == "":
         return False
     if op in {"gt", "gte", "lt", "lte"}:

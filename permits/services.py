@@ -111,7 +111,9 @@ def _clean_figures(procedure: Procedure, figures: dict[str, Any]) -> dict[str, A
         kind = kinds.get(name)
         try:
             if kind == "int":
-                value = int(float(value))
+                # 2.5 stays 2.5 so that figures_problems() says it must be a whole number.
+                number = float(value)
+                value = int(number) if number.is_integer() else number
             elif kind == "decimal":
                 value = float(value)
             elif kind == "bool":
@@ -340,6 +342,19 @@ def completeness_review_record(
     return review
 
 
+# Statuses in which the desk may change the classification: before the committee's opinion (an override
+# made on a draft is kept at submission).
+RECLASSIFIABLE = {
+    Status.DRAFT,
+    Status.SUBMITTED,
+    Status.ACCEPTED,
+    Status.SCHEDULED,
+    Status.UNDER_REVIEW,
+    Status.CHANGES_REQUESTED,
+    Status.RESUBMITTED,
+}
+
+
 def dossier_reclassify(*, dossier: Dossier, classification: str, reason: str, actor) -> Dossier:
     """The desk overrides the computed large/small classification, with a written reason."""
     if classification not in Classification.values:
@@ -347,7 +362,14 @@ def dossier_reclassify(*, dossier: Dossier, classification: str, reason: str, ac
     if not reason.strip():
         raise DossierRefused(_("Give the reason for the new classification."))
     with transaction.atomic():
-        locked = Dossier.objects.select_for_update().get(pk=dossier.pk)
+        locked = Dossier.objects.select_for_update(of=("self",)).select_related("procedure").get(pk=dossier.pk)
+        if not locked.procedure.classifiable:
+            raise DossierRefused(_("The large/small classification does not apply to this procedure."))
+        if locked.status not in RECLASSIFIABLE:
+            raise DossierRefused(
+                _("The classification can be changed until the committee's opinion, not while the dossier is "
+                  "“%(status)s”.") % {"status": Status(locked.status).label}
+            )  # fmt: skip
         before = locked.classification
         locked.classification = classification
         locked.classification_overridden = True

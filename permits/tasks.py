@@ -1,12 +1,20 @@
-"""Background jobs of the permits app (procrastinate, on PostgreSQL): thin wrappers around services."""
+"""Background jobs of the permits app (procrastinate, on PostgreSQL): thin wrappers around services.
+
+``deliver_notification`` is deferred after each transition; the periodic jobs run once a day on the
+``deadlines`` queue (cron in UTC, i.e. early morning in Morocco) for the day they were scheduled.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
+from django.utils import timezone
 from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
 
 from permits.models import Notification
 from permits.notifications import MAX_ATTEMPTS, notification_deliver
+from permits.periodic import dossiers_deem_approved, permits_lapse
 from permits.sms import SmsError
 
 
@@ -19,3 +27,22 @@ def deliver_notification(notification_id: int) -> None:
     notification = Notification.objects.filter(pk=notification_id).first()
     if notification is not None:
         notification_deliver(notification=notification)
+
+
+def _scheduled_day(timestamp: int) -> date:
+    """The local day a periodic job was scheduled for (a late worker still works for that day)."""
+    return timezone.localdate(datetime.fromtimestamp(timestamp, tz=UTC))
+
+
+@app.periodic(cron="30 0 * * *", periodic_id="tacit-approval")
+@app.task(queue="deadlines", queueing_lock="tacit-approval")
+def deem_approved_due_dossiers(timestamp: int) -> None:
+    """Daily: tacit approval (``deem_approved``, by the system) of every dossier whose tacit date has passed."""
+    dossiers_deem_approved(today=_scheduled_day(timestamp))
+
+
+@app.periodic(cron="45 0 * * *", periodic_id="permit-lapse")
+@app.task(queue="deadlines", queueing_lock="permit-lapse")
+def lapse_expired_permits(timestamp: int) -> None:
+    """Daily: ``lapse`` every issued permit whose validity ran out before works started."""
+    permits_lapse(today=_scheduled_day(timestamp))

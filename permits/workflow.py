@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
@@ -83,6 +83,19 @@ ACTIVE = frozenset(
 FILERS = frozenset({Role.APPLICANT, Role.ARCHITECT})
 
 
+def effective_now(today: date | None) -> datetime:
+    """When a transition takes effect: now, or the current time of day on ``today`` when one is given.
+
+    ``today`` backdates a transition (the demo, a periodic run for a given day); every date the
+    transition writes (status change, submission, decision) must then agree with ``accepted_on`` and the
+    clock stops, which already take ``today``.
+    """
+    now = timezone.now()
+    if today is None or today == timezone.localdate(now):
+        return now
+    return timezone.make_aware(datetime.combine(today, timezone.localtime(now).time()))
+
+
 def is_filer(user, dossier: Dossier) -> bool:
     """The architect who files, the account that created the dossier, or the applicant's own account."""
     if user is None or not getattr(user, "is_authenticated", False):
@@ -139,7 +152,7 @@ def _session_date_given(dossier: Dossier, context: dict) -> list[str]:
     session_date = context.get("session_date")
     if not isinstance(session_date, date):
         return [_("Give the committee date.")]
-    if session_date < timezone.localdate():
+    if session_date < (context.get("today") or timezone.localdate()):
         return [_("The committee date is in the past.")]
     if not WorkingCalendar().is_working_day(session_date):
         return [_("The committee date is not a working day.")]
@@ -203,9 +216,10 @@ def committee_outcome(dossier: Dossier) -> str | None:
 def _on_submit(dossier: Dossier, actor, context: dict) -> None:
     from permits.services import dossier_reference_assign
 
-    dossier.submitted_at = timezone.now()
+    dossier.submitted_at = effective_now(context.get("today"))
     if dossier.reference is None:
-        dossier.reference = dossier_reference_assign(commune=dossier.commune, year=timezone.localdate().year)
+        year = timezone.localdate(dossier.submitted_at).year
+        dossier.reference = dossier_reference_assign(commune=dossier.commune, year=year)
     if dossier.procedure.classifiable and not dossier.classification_overridden:
         result = classify(figures=dossier.figures)
         dossier.classification, dossier.classification_rule = result.classification, result.reason
@@ -231,7 +245,7 @@ def _on_resubmit(dossier: Dossier, actor, context: dict) -> None:
 
 
 def _on_decide(dossier: Dossier, actor, context: dict) -> None:
-    dossier.decided_at = timezone.now()
+    dossier.decided_at = effective_now(context.get("today"))
 
 
 T = Transition
@@ -327,7 +341,7 @@ def dossier_transition(
         if transition.effect:
             transition.effect(locked, actor, context)
         locked.status = transition.target
-        locked.status_changed_at = timezone.now()
+        locked.status_changed_at = effective_now(today)
         locked.save()
         event = DossierEvent.objects.create(
             dossier=locked,
