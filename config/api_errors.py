@@ -66,4 +66,9 @@ def problem_exception_handler(exc: Exception, context: dict) -> Response | None:
     detail = response.data.get("detail", response.data) if isinstance(response.data, dict) else response.data
     code = str(getattr(exc, "default_code", "error")).replace("_", "-")
     title = str(getattr(exc, "default_detail", "Invalid request"))
-    return problem_response(status_code=response.status_code, code=code, title=title, detail=detail)
+    problem = problem_response(status_code=response.status_code, code=code, title=title, detail=detail)
+    # Keep the headers DRF set for the client: the 401 challenge and the throttling delay.
+    for header in ("WWW-Authenticate", "Retry-After"):
+        if header in response:
+            problem[header] = response[header]
+    return problem
