@@ -1,7 +1,9 @@
-// Builds the browser assets of the public map with esbuild, offline, into static_build/ (a
-// STATICFILES_DIRS entry, ignored by git):
-//   static_build/geo/map.js, map.css (+ .map)  OpenLayers, our map code and styles, minified
-//   static_build/vendor/htmx.min.js            htmx, copied as published
+// Builds the browser assets with esbuild, offline, into static_build/ (a STATICFILES_DIRS entry,
+// ignored by git):
+//   static_build/geo/site.css (+ .map)             the site's styles, loaded by every page (base.html)
+//   static_build/geo/map.js, map.css (+ .map)      the public map: OpenLayers, our map code and styles
+//   static_build/geo/wizard.js, wizard.css (+ .map) the dossier wizard's parcel-picking map
+//   static_build/vendor/htmx.min.js                htmx, copied as published
 // `npm run build` runs it once; `npm run build -- --watch` rebuilds on every change.
 import { copyFile, mkdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -16,7 +18,11 @@ const watch = process.argv.includes("--watch");
 /** @type {import("esbuild").BuildOptions} */
 const options = {
   absWorkingDir: root,
-  entryPoints: { map: "geo/static_src/map.js" },
+  entryPoints: {
+    site: "geo/static_src/site.css",
+    map: "geo/static_src/map.js",
+    wizard: "geo/static_src/wizard.js",
+  },
   outdir: join(outRoot, "geo"),
   bundle: true,
   minify: true,

@@ -129,7 +129,7 @@ def test_no_url_to_another_host(client, language):
     assert external == []
     # Every asset comes from our own static files.
     assert re.findall(r'<script src="([^"]+)"', html) == ["/static/vendor/htmx.min.js", "/static/geo/map.js"]
-    assert re.findall(r'<link rel="stylesheet" href="([^"]+)"', html) == ["/static/geo/map.css"]
+    assert re.findall(r'<link rel="stylesheet" href="([^"]+)"', html) == ["/static/geo/site.css", "/static/geo/map.css"]
 
 
 def test_search_and_panel_are_labelled(client):

@@ -1,0 +1,1 @@
+"""Template tags of the permits app (``{% load permits_ui %}``)."""
