@@ -81,10 +81,6 @@ class Parcel(models.Model):
         verbose_name = _("parcel")
         verbose_name_plural = _("parcels")
         ordering = ["reference_key"]
-        indexes = [
-            # Prefix search (``LIKE 'TF12%'``) under any collation.
-            models.Index(fields=["reference_key"], opclasses=["varchar_pattern_ops"], name="parcel_refkey_prefix"),
-        ]
 
     def __str__(self) -> str:
         return self.reference

@@ -71,7 +71,12 @@ def _constraints_subquery() -> ArraySubquery:
 
 def parcels_with_rules(queryset: QuerySet[Parcel]) -> QuerySet[Parcel]:
     """Annotate parcels with ``zoning`` and ``constraints`` (lists of dicts) and their commune, in one query."""
-    return queryset.select_related("commune").annotate(zoning=_zoning_subquery(), constraints=_constraints_subquery())
+    # The commune's boundary is not needed to describe a parcel: never load it with every parcel.
+    return (
+        queryset.select_related("commune")
+        .defer("commune__geom")
+        .annotate(zoning=_zoning_subquery(), constraints=_constraints_subquery())
+    )
 
 
 def parcel_list_by_reference(*, reference: str) -> QuerySet[Parcel]:

@@ -14,3 +14,6 @@ WHITENOISE_AUTOREFRESH = True
 TAAMIR_REQUIRE_STAFF_MFA = False
 TAAMIR_SMS_BACKEND = "permits.sms.OutboxBackend"
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
+# Job workers run inside tests; connections must not outlive a test database.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+DATABASES["default"].get("OPTIONS", {}).pop("pool", None)  # noqa: F405
