@@ -187,3 +187,39 @@ class ConstraintArea(models.Model):
 
     def __str__(self) -> str:
         return self.name or f"{self.get_kind_display()} {self.source_key}"
+
+
+class AuthorisedWorkStatus(models.TextChoices):
+    AUTHORISED = "authorised", _("Authorised")
+    DEEMED_APPROVED = "deemed_approved", _("Deemed approved (tacit)")
+    LAPSED = "lapsed", _("Lapsed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class AuthorisedWork(models.Model):
+    """A permitted project as a public feature of the geo-portal: no personal data, only the permit's facts.
+
+    Written by the permits app when a permit is issued (``geo.services.authorised_work_record``).
+    """
+
+    reference = models.CharField(_("permit reference"), max_length=40, unique=True)
+    procedure_code = models.CharField(_("procedure"), max_length=60)
+    procedure_name = models.CharField(_("procedure name"), max_length=200)
+    commune = models.ForeignKey(AdminArea, verbose_name=_("commune"), on_delete=models.PROTECT, related_name="+")
+    decision_date = models.DateField(_("decision date"))
+    floors = models.PositiveSmallIntegerField(_("floors"), null=True, blank=True)
+    use = models.CharField(_("use"), max_length=40, blank=True)
+    built_area_m2 = models.FloatField(_("built area (m²)"), null=True, blank=True)
+    dwellings = models.PositiveIntegerField(_("dwellings"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=AuthorisedWorkStatus.choices)
+    verification_code = models.CharField(_("verification code"), max_length=32, blank=True)
+    geom = models.MultiPolygonField(_("site"), srid=STORAGE_SRID)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("authorised work")
+        verbose_name_plural = _("authorised works")
+        ordering = ["-decision_date", "reference"]
+
+    def __str__(self) -> str:
+        return self.reference

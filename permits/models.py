@@ -210,6 +210,7 @@ class Dossier(models.Model):
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     accepted_on = models.DateField(_("accepted on"), null=True, blank=True)
     session_date = models.DateField(_("committee date"), null=True, blank=True)
+    review_round = models.PositiveSmallIntegerField(_("review round"), default=1)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -416,3 +417,21 @@ class ClassificationRule(models.Model):
     @property
     def label(self) -> str:
         return localized(self, "label")
+
+
+# Committees, sessions, opinions and issued documents live in their own module of the same app.
+from permits.committee_models import (  # noqa: E402, F401
+    Attendance,
+    Booking,
+    Committee,
+    DossierMember,
+    IssuedDocument,
+    Opinion,
+    Organisation,
+    OrganisationKind,
+    Remark,
+    SelectionRule,
+    Session,
+    SessionStatus,
+    Verdict,
+)

@@ -242,6 +242,32 @@ def _on_request_changes(dossier: Dossier, actor, context: dict) -> None:
 def _on_resubmit(dossier: Dossier, actor, context: dict) -> None:
     dossier.clock_stops.filter(resumed_on__isnull=True).update(resumed_on=context.get("today") or timezone.localdate())
     dossier.session_date = None
+    dossier.review_round += 1
+
+
+def _filer_unless_desk(dossier: Dossier, context: dict) -> list[str]:
+    """Architects and applicants book and cancel only their own dossiers; the desk does it for anyone."""
+    actor = context.get("actor")
+    if user_has_role(actor, Role.DESK_AGENT) or is_filer(actor, dossier) or getattr(actor, "is_superuser", False):
+        return []
+    return [_("Only the dossier's architect or applicant, or the desk, can do this.")]
+
+
+def _all(*guards: Callable[[Dossier, dict], list[str]]) -> Callable[[Dossier, dict], list[str]]:
+    def guard(dossier: Dossier, context: dict) -> list[str]:
+        return [problem for g in guards for problem in g(dossier, context)]
+
+    return guard
+
+
+def _first_round(dossier: Dossier, context: dict) -> list[str]:
+    if dossier.review_round > 1:
+        return [_("A resubmitted dossier keeps its place: move the booking to another session instead.")]
+    return []
+
+
+def _on_cancel_booking(dossier: Dossier, actor, context: dict) -> None:
+    dossier.session_date = None
 
 
 def _on_decide(dossier: Dossier, actor, context: dict) -> None:
@@ -263,7 +289,11 @@ TRANSITIONS: dict[str, Transition] = {
         T("declare_inadmissible", gettext_lazy("Declare inadmissible"), frozenset({Status.SUBMITTED}),
           Status.INADMISSIBLE, DESK, reason_required=True, guard=_some_item_refused, notify="inadmissible"),
         T("schedule", gettext_lazy("Schedule for a committee"), frozenset({Status.ACCEPTED, Status.RESUBMITTED}),
-          Status.SCHEDULED, DESK, guard=_session_date_given, effect=_on_schedule, notify="scheduled"),
+          Status.SCHEDULED, DESK | FILERS, guard=_all(_filer_unless_desk, _session_date_given), effect=_on_schedule,
+          notify="scheduled"),
+        T("cancel_booking", gettext_lazy("Cancel the committee booking"), frozenset({Status.SCHEDULED}),
+          Status.ACCEPTED, DESK | FILERS, guard=_all(_filer_unless_desk, _first_round), effect=_on_cancel_booking,
+          notify="booking_cancelled"),
         T("start_review", gettext_lazy("Start the review"), frozenset({Status.SCHEDULED}), Status.UNDER_REVIEW,
           PRESIDENCY, notify="under_review"),
         T("request_changes", gettext_lazy("Request changes"), frozenset({Status.UNDER_REVIEW}),
@@ -320,7 +350,7 @@ def dossier_transition(
     transition = TRANSITIONS.get(action)
     if transition is None:
         raise TransitionRefused(_("Unknown action “%(action)s”.") % {"action": action})
-    context = {**(data or {}), "reason": reason, "today": today}
+    context = {**(data or {}), "reason": reason, "today": today, "actor": actor}
     with transaction.atomic():
         locked = Dossier.objects.select_for_update().select_related("procedure", "applicant").get(pk=dossier.pk)
         if locked.status not in transition.sources:
@@ -350,7 +380,7 @@ def dossier_transition(
             from_status=previous,
             to_status=transition.target,
             message=reason,
-            data={"action": transition.name, **{k: str(v) for k, v in (data or {}).items()}},
+            data={"action": transition.name, **{k: str(v) for k, v in (data or {}).items() if k != "actor"}},
         )
         audit_append(
             action=f"dossier.{transition.name}",
