@@ -15,8 +15,9 @@ from collections.abc import Callable
 
 from allauth.mfa.models import Authenticator
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from permits.roles import user_is_staff_role
 
@@ -42,6 +43,18 @@ class StaffMfaRequiredMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if self.must_set_up_mfa(request):
+            if request.path.startswith("/api/"):
+                # An API client gets a problem document it can read, not a redirect to an HTML page.
+                return JsonResponse(
+                    {
+                        "type": "urn:taamir:problem:mfa-required",
+                        "title": _("Set up a second factor first."),
+                        "status": 403,
+                        "detail": _("Staff accounts must set up an authenticator app before using Taamir."),
+                    },
+                    status=403,
+                    content_type="application/problem+json",
+                )
             return HttpResponseRedirect(reverse("mfa_activate_totp"))
         return self.get_response(request)
 

@@ -161,12 +161,31 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+# Documents and issued PDFs go to an S3-compatible object store (AWS, MinIO, Ceph, OVH…) when a bucket
+# is named; app servers then share no disk. Files are private: links are signed for 5 minutes.
+if os.environ.get("TAAMIR_S3_BUCKET"):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["TAAMIR_S3_BUCKET"],
+            "endpoint_url": os.environ.get("TAAMIR_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("TAAMIR_S3_REGION") or None,
+            "access_key": os.environ.get("TAAMIR_S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("TAAMIR_S3_SECRET_ACCESS_KEY") or None,
+            "location": os.environ.get("TAAMIR_S3_PREFIX", "taamir"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": 300,
+            "file_overwrite": False,
+        },
+    }
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        "config.authentication.PasswordOnlyForNonStaffBasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "EXCEPTION_HANDLER": "config.api_errors.problem_exception_handler",
