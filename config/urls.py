@@ -4,9 +4,13 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from permits.views.verify import verify_document
+
 urlpatterns = [
     path("", include("geo.urls")),
     path("", include("permits.urls")),
+    # Public verification of an issued document: the address printed on the PDF and in its QR code.
+    path("verify/<str:code>/", verify_document, name="verify"),
     path("api/", include("geo.api.urls")),
     path("api/", include("permits.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

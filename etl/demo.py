@@ -798,11 +798,13 @@ def demo_commune_delete() -> int:
 
     Synthetic parcels attached to the demo commune stay, without a commune. Returns the rows deleted.
     """
-    from permits.demo import demo_dossiers_delete
+    from permits.demo import demo_committees_delete, demo_dossiers_delete
 
     with transaction.atomic():
-        # The demo dossiers and the commune's reference counters point to the commune: they go first.
+        # The demo dossiers, the commune's reference counters and its committees point to the commune:
+        # they go first.
         deleted = demo_dossiers_delete(commune_code=DEMO_COMMUNE_CODE)
+        deleted += demo_committees_delete(commune_code=DEMO_COMMUNE_CODE)
         deleted += Parcel.objects.filter(commune__code=DEMO_COMMUNE_CODE, attributes__source=DEMO_SOURCE).delete()[0]
         deleted += ZoningZone.objects.filter(plan__code=DEMO_PLAN_CODE).delete()[0]
         deleted += ZoningPlan.objects.filter(code=DEMO_PLAN_CODE).delete()[0]

@@ -9,6 +9,14 @@ written directly: the past is reached by passing ``today=`` to the transitions, 
 so that references follow the filing dates. The timeline events and audit records themselves carry the
 moment the demo was built (they are the legal record of what happened when).
 
+The dossiers go through the committees like real ones (:func:`demo_committees_build` first loads the
+demo commune's committees from ``permits/data/committees.json``, gives every organisation a member
+account and makes ``demo.president`` their president): acceptance selects the members, the architect
+books a slot with :func:`permits.committees.slot_book`, the president opens the session, every
+selected organisation gives its opinion through :func:`permits.opinions.opinion_record`, the president
+closes the session (which consolidates and moves the dossier) and generates the minutes, and the
+signatory generates the decision before signing it. A month of sessions ahead is generated for booking.
+
 Everything is written in one transaction, serialised by an advisory lock; a dossier is recognised by
 its title among the demo architect's dossiers of the demo commune, so a second run creates nothing.
 Applicants get a mobile number only while SMS go to the outbox backend, so a demo seeded on a machine
@@ -24,25 +32,44 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from geo.models import AdminArea, Parcel
+from geo.models import AdminArea, AuthorisedWork, Parcel
+from permits.committees import committee_for_dossier, invitee_add, sessions_generate, slot_book
 from permits.deadlines import WorkingCalendar
+from permits.issuing import decision_generate, minutes_generate
 from permits.models import (
     Applicant,
+    Booking,
     ChecklistVerdict,
+    Committee,
     Document,
     DocumentKind,
     Dossier,
+    DossierMember,
+    IssuedDocument,
+    Opinion,
+    Organisation,
+    OrganisationKind,
     Procedure,
     ReferenceCounter,
+    Remark,
+    Session,
+    SessionStatus,
     Status,
+    Verdict,
 )
+from permits.opinions import opinion_record, remark_answer, session_close, session_open
+from permits.roles import Role
 from permits.services import ApplicantData, completeness_review_record, document_upload, dossier_save_draft
 from permits.workflow import SYSTEM, dossier_transition
 
@@ -64,6 +91,152 @@ _ADVISORY_LOCK_KEY = 0x7A4D_0003
 
 class DemoDossiersError(Exception):
     """The demo dossiers cannot be built (the demo commune or its accounts are missing)."""
+
+
+# --- committees: the demo commune's committees and one member account per organisation ------------
+
+
+@dataclass(frozen=True)
+class DemoMember:
+    """A committee member's demo account and the organisation it sits for."""
+
+    username: str
+    first_name: str
+    last_name: str
+    organisation: str
+
+
+# demo.member (created by ``seed_demo`` with the other role accounts) sits for the urban agency; every
+# other organisation of the catalogue gets its own account here, in the committee-member group.
+URBAN_AGENCY_MEMBER = "demo.member"
+URBAN_AGENCY = "agence-urbaine-casablanca"
+DEMO_COUNCIL = "commune-demo-001"
+MEMBERS: tuple[DemoMember, ...] = (
+    DemoMember(URBAN_AGENCY_MEMBER, "Omar", "Tazi", URBAN_AGENCY),
+    DemoMember("demo.commune", "Mustapha", "Kettani", DEMO_COUNCIL),
+    DemoMember("demo.prefecture", "Laila", "Fassi Fihri", "prefecture-casablanca"),
+    DemoMember("demo.civil-protection", "Youssef", "Amrani", "protection-civile-casablanca"),
+    DemoMember("demo.heritage", "Samira", "Ouali", "monuments-historiques-casablanca"),
+    DemoMember("demo.lydec", "Mehdi", "Sqalli", "lydec"),
+    DemoMember("demo.anrt", "Imane", "Bouzidi", "anrt"),
+    DemoMember("demo.ancfcc", "Driss", "Lamrani", "ancfcc"),
+    DemoMember("demo.roads", "Khalid", "Naji", "equipement-casablanca"),
+    DemoMember("demo.airport", "Zineb", "Hajji", "onda"),
+    DemoMember("demo.coast", "Anas", "Belkadi", "dpdpm"),
+    DemoMember("demo.hydraulic", "Houda", "Sebti", "abh-bouregreg-chaouia"),
+)
+# Shared by every demo account (``etl.demo.DEMO_PASSWORD``; a test checks that both agree).
+DEMO_PASSWORD = "taamir-demo"
+# Sessions kept generated ahead of the build day, for booking.
+SESSIONS_AHEAD_DAYS = 31
+
+
+@dataclass(frozen=True)
+class DemoCommitteesSummary:
+    """What :func:`demo_committees_build` found and wrote."""
+
+    organisations: int
+    committees: int
+    catalogue_changed: bool
+    accounts_created: int
+    memberships_created: int
+    presidents_set: int
+
+    @property
+    def changed(self) -> bool:
+        """True when this run wrote anything."""
+        return bool(self.catalogue_changed or self.accounts_created or self.memberships_created or self.presidents_set)
+
+
+def _member_accounts_ensure() -> tuple[dict[str, Any], int]:
+    """The members' accounts, created if missing (in the committee-member group); returns them and the count."""
+    user_model = get_user_model()
+    usernames = [member.username for member in MEMBERS]
+    existing = set(user_model.objects.filter(username__in=usernames).values_list("username", flat=True))
+    missing = [member for member in MEMBERS if member.username not in existing]
+    if missing:
+        password = make_password(DEMO_PASSWORD)  # one hash for all: the password is public
+        user_model.objects.bulk_create(
+            user_model(
+                username=member.username,
+                first_name=member.first_name,
+                last_name=member.last_name,
+                email=f"{member.username}@{DEMO_EMAIL_DOMAIN}",
+                password=password,
+            )
+            for member in missing
+        )
+    accounts = {user.username: user for user in user_model.objects.filter(username__in=usernames)}
+    if missing and apps.is_installed("allauth.account"):
+        from allauth.account.models import EmailAddress
+
+        # A verified primary address, so that allauth lets the new accounts sign in by e-mail too.
+        EmailAddress.objects.bulk_create(
+            EmailAddress(user=accounts[m.username], email=accounts[m.username].email, verified=True, primary=True)
+            for m in missing
+        )
+    group, _created = Group.objects.get_or_create(name=Role.COMMITTEE_MEMBER.value)
+    for member in missing:
+        accounts[member.username].groups.add(group)
+    return accounts, len(missing)
+
+
+def demo_committees_build(*, commune_code: str = DEMO_COMMUNE_CODE) -> DemoCommitteesSummary:
+    """Load the commune's committees, give each organisation its demo member and the committees their president.
+
+    Idempotent: existing accounts, memberships and a president chosen in the admin are left alone.
+    """
+    from permits.catalogue import committee_catalogue_load_current
+
+    if not AdminArea.objects.filter(code=commune_code).exists():
+        raise DemoDossiersError(f"the demo commune {commune_code} is missing: run `manage.py seed_demo`")
+    president = get_user_model().objects.filter(username=PRESIDENT).first()
+    if president is None:
+        raise DemoDossiersError(f"demo account missing: {PRESIDENT}: run `manage.py seed_demo`")
+    with transaction.atomic():
+        counts = committee_catalogue_load_current(communes=[commune_code])
+        accounts, accounts_created = _member_accounts_ensure()
+        organisations = {o.code: o for o in Organisation.objects.filter(code__in={m.organisation for m in MEMBERS})}
+        memberships_created = 0
+        for member in MEMBERS:
+            organisation = organisations[member.organisation]
+            if not organisation.members.filter(pk=accounts[member.username].pk).exists():
+                organisation.members.add(accounts[member.username])
+                memberships_created += 1
+        presidents_set = Committee.objects.filter(commune__code=commune_code, president__isnull=True).update(
+            president=president
+        )
+    return DemoCommitteesSummary(
+        organisations=Organisation.objects.count(),
+        committees=Committee.objects.filter(commune__code=commune_code).count(),
+        catalogue_changed=counts.changed,
+        accounts_created=accounts_created,
+        memberships_created=memberships_created,
+        presidents_set=presidents_set,
+    )
+
+
+def demo_sessions_ahead(*, commune_code: str = DEMO_COMMUNE_CODE, today: date | None = None) -> int:
+    """A month of sessions ahead for every committee of the commune (working days only); the number created."""
+    today = today or timezone.localdate()
+    end = today + timedelta(days=SESSIONS_AHEAD_DAYS)
+    return sum(
+        len(sessions_generate(committee=committee, start=today + timedelta(days=1), end=end))
+        for committee in Committee.objects.filter(commune__code=commune_code, active=True)
+    )
+
+
+def demo_committees_delete(*, commune_code: str = DEMO_COMMUNE_CODE) -> int:
+    """Delete the commune's committees (their sessions go with the dossiers first); the number deleted.
+
+    Organisations and their members stay: they are catalogue data and accounts, not the commune's.
+    """
+    with transaction.atomic():
+        demo_committee_record_delete(commune_code=commune_code)
+        committees = Committee.objects.filter(commune__code=commune_code)
+        count = committees.count()
+        committees.delete()
+    return count
 
 
 # --- tiny real files -------------------------------------------------------------------------------
@@ -273,7 +446,9 @@ DOSSIERS: tuple[DemoDossier, ...] = (
                  "on_public_domain": True, "works_duration_days": 45}, filed_days_ago=65),
     DemoDossier("Immeuble R+3 de 6 logements", "permis-construire", Status.DECISION_SIGNING, "ouazzani", "Z02", 5,
                 _house(4, 14.5, 780, dwellings=6), filed_days_ago=55),
-    DemoDossier("Panneau publicitaire 4 × 3 m sur pied", "publicite", Status.UNFAVOURABLE, "medias", "Z08", 9,
+    DemoDossier("Restauration d'une maison traditionnelle (R+1)", "permis-construire", Status.ISSUED, "naciri", "Z08",
+                17, _house(2, 7.2, 185), filed_days_ago=60),
+    DemoDossier("Panneau publicitaire 4 × 3 m sur pied", "publicite", Status.UNFAVOURABLE, "medias", "Z08", 12,
                 {"device_type": "billboard", "face_area_m2": 12, "faces": 2, "height_m": 6, "illuminated": True,
                  "on_public_domain": False, "duration_months": 36}, filed_days_ago=50,
                 reason="Dispositif dans le périmètre de protection du noyau ancien : la publicité lumineuse y est "
@@ -348,6 +523,23 @@ _GAPS = {
 }
 # Working days between scheduling and the committee session.
 _SESSION_AFTER = 5
+# What a member writes when it has reservations or is unfavourable and the dossier gives no reason.
+_REMARKS = {
+    Verdict.RESERVATIONS: "Prévoir les dispositifs de sécurité et les raccordements aux réseaux conformément aux "
+    "prescriptions jointes, avant la mise en service.",
+    Verdict.UNFAVOURABLE: "Le projet ne respecte pas les prescriptions de l'organisme : voir le procès-verbal.",
+}
+# The bodies that give a favourable opinion with reservations in the demo, and what they ask for.
+_RESERVATIONS = {
+    OrganisationKind.CIVIL_PROTECTION: "Issues de secours, extincteurs et colonne sèche conformes au règlement de "
+    "sécurité contre l'incendie ; visite de contrôle avant l'ouverture.",
+    OrganisationKind.NETWORK_OPERATOR: "Raccordements aux réseaux d'eau, d'électricité et d'assainissement à réaliser "
+    "selon l'étude du gestionnaire, aux frais du pétitionnaire.",
+    OrganisationKind.HERITAGE: "Façades, menuiseries et couleurs conformes au règlement du périmètre du noyau ancien ; "
+    "échantillons à soumettre à l'inspection avant exécution.",
+}
+# The architect's answer to each remark before resubmitting.
+_ANSWER = "Plans modifiés en conséquence : voir la nouvelle version des plans, cotes et façades reprises."
 
 
 @dataclass(frozen=True)
@@ -358,11 +550,14 @@ class DemoDossiersSummary:
     existing: int
     statuses: dict[str, int]
     catalogue_loaded: bool
+    committees: DemoCommitteesSummary | None = None
+    sessions_created: int = 0
 
     @property
     def changed(self) -> bool:
         """True when this run wrote anything."""
-        return bool(self.created or self.catalogue_loaded)
+        committees_changed = self.committees is not None and self.committees.changed
+        return bool(self.created or self.catalogue_loaded or committees_changed or self.sessions_created)
 
 
 class _Filing:
@@ -401,9 +596,6 @@ class _Filing:
             "withdraw": self.accounts[ARCHITECT],
             "accept": self.accounts[DESK],
             "prepare_decision": self.accounts[DESK],
-            "start_review": self.accounts[PRESIDENT],
-            "give_favourable_opinion": self.accounts[PRESIDENT],
-            "issue": self.accounts[SIGNATORY],
         }[action]
         self._move(action, actor)
 
@@ -429,24 +621,127 @@ class _Filing:
     def _do_declare_inadmissible(self, action: str) -> None:
         self._reasoned(action, self.accounts[DESK])
 
+    # --- the committee ---------------------------------------------------------------------------
+
+    def _session_on_or_after(self, day: date) -> Session:
+        """The committee's first planned session with a free place on or after ``day``, generated if needed."""
+        committee = committee_for_dossier(dossier=self.dossier)
+        if committee is None:
+            raise DemoDossiersError(f"no committee examines “{self.spec.title}”: run `manage.py seed_demo`")
+        for _attempt in range(120):
+            if day.weekday() in committee.weekdays and self.calendar.is_working_day(day):
+                sessions_generate(committee=committee, start=day, end=day)
+                session = Session.objects.get(committee=committee, date=day)
+                booked = session.bookings.filter(cancelled_at__isnull=True).count()
+                if session.status == SessionStatus.PLANNED and booked < session.capacity:
+                    return session
+            day += timedelta(days=1)
+        raise DemoDossiersError(f"no free session of {committee.code} after {day}")
+
+    def _session(self) -> Session:
+        return (
+            Booking.objects.select_related("session__committee")
+            .get(dossier=self.dossier, cancelled_at__isnull=True)
+            .session
+        )
+
     def _do_schedule(self, action: str) -> None:
+        # The architect books the first free session a week after acceptance (in the future for a
+        # dossier that stays scheduled); the committee then sits on that day.
         start = self.day if self.spec.status != Status.SCHEDULED else max(self.day, self.real_today)
-        session = self.calendar.add_working_days(start, _SESSION_AFTER)
-        self._move(action, self.accounts[DESK], data={"session_date": session})
-        # The committee sits on the session day.
-        self.day = min(session, self.real_today)
+        session = self._session_on_or_after(self.calendar.add_working_days(start, _SESSION_AFTER))
+        slot_book(dossier=self.dossier, session=session, actor=self.accounts[ARCHITECT], today=self.day)
+        self.dossier.refresh_from_db()
+        self.day = min(session.date, self.real_today)
+
+    def _do_start_review(self, action: str) -> None:
+        session_open(session=self._session(), actor=self.accounts[PRESIDENT], today=self.day)
+        self.dossier.refresh_from_db()
+        if self.spec.status == Status.UNDER_REVIEW:
+            # Under review: the permanent members have given their opinion, the others not yet.
+            self._opinions(lambda member: Verdict.FAVOURABLE if member.permanent else None)
+
+    def _opinions(self, verdict_of: Any, remark: str = "") -> None:
+        """Each selected organisation's opinion, given by its demo member; ``verdict_of`` picks the verdict."""
+        session = self._session()
+        for member in DossierMember.objects.filter(dossier=self.dossier).select_related("organisation"):
+            verdict = verdict_of(member)
+            author = member.organisation.members.order_by("username").first()
+            if verdict is None or author is None:
+                continue
+            if verdict in {Verdict.FAVOURABLE, Verdict.NOT_CONCERNED}:
+                remarks = []
+            else:
+                remarks = [remark or _RESERVATIONS.get(member.organisation.kind) or _REMARKS[verdict]]
+            opinion_record(
+                dossier=self.dossier,
+                organisation=member.organisation,
+                author=author,
+                verdict=verdict,
+                remark_items=remarks,
+                session=session,
+            )
+
+    def _close(self) -> None:
+        """The president closes the session (the outcome moves the dossier) and generates its minutes."""
+        session = self._session()
+        session_close(session=session, actor=self.accounts[PRESIDENT], today=self.day)
+        session.refresh_from_db()
+        minutes_generate(session=session, actor=self.accounts[PRESIDENT])
+        self.dossier.refresh_from_db()
+
+    def _do_give_favourable_opinion(self, action: str) -> None:
+        # Safety, networks and heritage bodies ask for precautions: favourable with reservations, which become
+        # the permit's conditions.
+        self._opinions(
+            lambda member: Verdict.RESERVATIONS if member.organisation.kind in _RESERVATIONS else Verdict.FAVOURABLE
+        )
+        self._close()
+
+    def _do_give_unfavourable_opinion(self, action: str) -> None:
+        # The urban agency's unfavourable opinion is binding; where it does not sit, the desk invites it.
+        if not DossierMember.objects.filter(dossier=self.dossier, organisation__code=URBAN_AGENCY).exists():
+            invitee_add(
+                dossier=self.dossier,
+                organisation=Organisation.objects.get(code=URBAN_AGENCY),
+                reason="Projet situé dans un périmètre soumis au règlement d'urbanisme : avis de l'agence urbaine.",
+                actor=self.accounts[DESK],
+            )
+        # The heritage authority, when the site is in a protected perimeter, agrees with it (not binding).
+        opposed = {
+            URBAN_AGENCY,
+            *Organisation.objects.filter(kind=OrganisationKind.HERITAGE).values_list("code", flat=True),
+        }
+        self._opinions(
+            lambda member: Verdict.UNFAVOURABLE if member.organisation.code in opposed else Verdict.FAVOURABLE,
+            remark=self.spec.reason,
+        )
+        self._close()
 
     def _do_request_changes(self, action: str) -> None:
-        self._reasoned(action, self.accounts[PRESIDENT])
+        # The commune asks for changes; the urban agency agrees on condition that they are made.
+        def verdict_of(member: DossierMember) -> str:
+            if member.organisation.kind == OrganisationKind.COMMUNE:
+                return Verdict.UNFAVOURABLE
+            return Verdict.RESERVATIONS if member.organisation.code == URBAN_AGENCY else Verdict.FAVOURABLE
+
+        self._opinions(verdict_of, remark=self.spec.reason)
+        self._close()
 
     def _do_revise(self, action: str) -> None:
+        # The architect answers every remark of the round, then uploads the revised plans.
+        remarks = Remark.objects.filter(opinion__dossier=self.dossier, opinion__review_round=self.dossier.review_round)
+        for remark in remarks.order_by("id"):
+            remark_answer(remark=remark, answer=_ANSWER, actor=self.accounts[ARCHITECT])
         _upload(dossier=self.dossier, item_code=_plans_item(self.dossier.procedure), actor=self.accounts[ARCHITECT],
                 version_note="Plans révisés après les remarques de la commission")  # fmt: skip
 
-    def _do_give_unfavourable_opinion(self, action: str) -> None:
-        self._reasoned(action, self.accounts[PRESIDENT])
+    def _do_issue(self, action: str) -> None:
+        decision_generate(dossier=self.dossier, actor=self.accounts[SIGNATORY])
+        self._move(action, self.accounts[SIGNATORY])
 
     def _do_refuse(self, action: str) -> None:
+        decision_generate(dossier=self.dossier, actor=self.accounts[SIGNATORY])
         self._reasoned(action, self.accounts[SIGNATORY])
 
     def _do_deem_approved(self, action: str) -> None:
@@ -527,7 +822,10 @@ def _file(*, spec: DemoDossier, commune: AdminArea, accounts: dict[str, Any], ca
 def demo_dossiers_build(
     *, commune_code: str = DEMO_COMMUNE_CODE, specs: tuple[DemoDossier, ...] = DOSSIERS
 ) -> DemoDossiersSummary:
-    """File whatever demo dossier is missing and walk it to its status; existing ones are left alone."""
+    """File whatever demo dossier is missing and walk it to its status; existing ones are left alone.
+
+    The demo committees (and their members) are made sure of first, and a month of sessions ahead after.
+    """
     commune = AdminArea.objects.filter(code=commune_code).first()
     if commune is None:
         raise DemoDossiersError(f"the demo commune {commune_code} is missing: run `manage.py seed_demo`")
@@ -546,6 +844,7 @@ def demo_dossiers_build(
 
             catalogue_load()
             catalogue_loaded = True
+        committees = demo_committees_build(commune_code=commune_code)
         existing_titles = set(
             Dossier.objects.filter(commune=commune, created_by=accounts[ARCHITECT]).values_list("title", flat=True)
         )
@@ -557,6 +856,7 @@ def demo_dossiers_build(
                 continue
             _file(spec=spec, commune=commune, accounts=accounts, calendar=calendar)
             created += 1
+        sessions_created = demo_sessions_ahead(commune_code=commune_code)
     titles = {spec.title for spec in specs}
     statuses = Counter(
         Dossier.objects.filter(commune=commune, created_by=accounts[ARCHITECT], title__in=titles).values_list(
@@ -568,17 +868,44 @@ def demo_dossiers_build(
         existing=len(specs) - created,
         statuses=dict(statuses),
         catalogue_loaded=catalogue_loaded,
+        committees=committees,
+        sessions_created=sessions_created,
     )
+
+
+def demo_committee_record_delete(*, commune_code: str = DEMO_COMMUNE_CODE) -> int:
+    """Delete what the committees of the commune produced: sessions, bookings, opinions, minutes, decisions.
+
+    Also the commune's authorised works (the geo-portal features of its permits). For a reset of the
+    demo only; returns the number of sessions deleted.
+    """
+    with transaction.atomic():
+        dossier_ids = list(Dossier.objects.filter(commune__code=commune_code).values_list("pk", flat=True))
+        sessions = Session.objects.filter(committee__commune__code=commune_code)
+        session_ids = list(sessions.values_list("pk", flat=True))
+        issued = IssuedDocument.objects.filter(Q(dossier_id__in=dossier_ids) | Q(session_id__in=session_ids))
+        files = [name for name in issued.values_list("file", flat=True) if name]
+        # Each new version PROTECTs the one it replaces: unlink them before deleting them together.
+        issued.exclude(replaces=None).update(replaces=None)
+        issued.delete()
+        Opinion.objects.filter(Q(dossier_id__in=dossier_ids) | Q(session_id__in=session_ids)).delete()
+        Booking.objects.filter(Q(dossier_id__in=dossier_ids) | Q(session_id__in=session_ids)).delete()
+        sessions.delete()
+        AuthorisedWork.objects.filter(commune__code=commune_code).delete()
+        transaction.on_commit(lambda: [default_storage.delete(name) for name in files])
+    return len(session_ids)
 
 
 def demo_dossiers_delete(*, commune_code: str = DEMO_COMMUNE_CODE) -> int:
     """Delete every dossier of the demo commune, its documents (files too) and the commune's reference counters.
 
     For redrawing the demo geography (``seed_demo --reset``): the commune cannot be deleted while
-    dossiers or counters point to it. Audit records stay — the trail is append-only and its chain does
+    dossiers or counters point to it; the committees' sessions, bookings, opinions, minutes and decisions
+    and the commune's authorised works go first. Audit records stay — the trail is append-only and its chain does
     not depend on the dossiers. Returns the number of dossiers deleted.
     """
     with transaction.atomic():
+        demo_committee_record_delete(commune_code=commune_code)
         dossiers = Dossier.objects.filter(commune__code=commune_code)
         ids = list(dossiers.values_list("pk", flat=True))
         applicant_ids = set(dossiers.values_list("applicant_id", flat=True))

@@ -88,6 +88,42 @@ def dossier_event_notify(*, dossier_id: int, event: str) -> list[Notification]:
     return created
 
 
+def member_notify(*, user, session, dossiers: list[Dossier]) -> list[Notification]:
+    """Tell a committee member's account that a session's agenda is out, with a link per dossier.
+
+    One e-mail per account (in the site's default language), delivered by the background job like the
+    applicant's messages; nothing when the account has no e-mail address.
+    """
+    if not getattr(user, "email", ""):
+        return []
+    language = settings.LANGUAGE_CODE
+    base = settings.TAAMIR_PUBLIC_URL.rstrip("/")
+    with translation.override(language):
+        subject = _("Taamir — agenda of the %(committee)s session of %(date)s") % {
+            "committee": session.committee.name,
+            "date": session.date.isoformat(),
+        }
+        lines = [
+            _("The agenda of the session of %(date)s is available; the files to examine:")
+            % {"date": session.date.isoformat()}
+        ]
+        lines += [f"- {d.reference or d.pk}: {base}/dossiers/{d.pk}/" for d in dossiers]
+    with transaction.atomic():
+        notification = Notification.objects.create(
+            dossier=dossiers[0] if len(dossiers) == 1 else None,
+            recipient=user,
+            channel=Channel.EMAIL,
+            address=user.email,
+            language=language,
+            event="agenda_sent",
+            subject=subject,
+            body="\n".join(lines),
+        )
+        ids = [notification.pk]
+        transaction.on_commit(lambda: _defer_deliveries(ids))
+    return [notification]
+
+
 def _defer_deliveries(ids: list[int]) -> None:
     from permits.tasks import deliver_notification
 

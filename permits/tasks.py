@@ -46,3 +46,12 @@ def deem_approved_due_dossiers(timestamp: int) -> None:
 def lapse_expired_permits(timestamp: int) -> None:
     """Daily: ``lapse`` every issued permit whose validity ran out before works started."""
     permits_lapse(today=_scheduled_day(timestamp))
+
+
+@app.periodic(cron="15 1 * * *", periodic_id="committee-sessions")
+@app.task(queue="deadlines", queueing_lock="committee-sessions")
+def generate_committee_sessions(timestamp: int) -> None:
+    """Daily: keep every active committee's sessions generated six weeks ahead (idempotent)."""
+    from permits.committees import sessions_generate_all
+
+    sessions_generate_all(today=_scheduled_day(timestamp))

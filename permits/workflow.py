@@ -227,6 +227,9 @@ def _on_submit(dossier: Dossier, actor, context: dict) -> None:
 
 def _on_accept(dossier: Dossier, actor, context: dict) -> None:
     dossier.accepted_on = context.get("today") or timezone.localdate()
+    from permits.committees import member_selection_apply
+
+    member_selection_apply(dossier=dossier, actor=actor)
 
 
 def _on_schedule(dossier: Dossier, actor, context: dict) -> None:
@@ -268,10 +271,97 @@ def _first_round(dossier: Dossier, context: dict) -> list[str]:
 
 def _on_cancel_booking(dossier: Dossier, actor, context: dict) -> None:
     dossier.session_date = None
+    # The slot goes back to the session, whichever way the cancellation came (booking page, API, desk).
+    dossier.bookings.filter(cancelled_at__isnull=True).update(cancelled_at=effective_now(context.get("today")))
 
 
 def _on_decide(dossier: Dossier, actor, context: dict) -> None:
     dossier.decided_at = effective_now(context.get("today"))
+
+
+def _first(*guards: Callable[[Dossier, dict], list[str]]) -> Callable[[Dossier, dict], list[str]]:
+    """The problems of the first guard that has any (the next ones would only repeat the first)."""
+
+    def guard(dossier: Dossier, context: dict) -> list[str]:
+        for g in guards:
+            problems = g(dossier, context)
+            if problems:
+                return problems
+        return []
+
+    return guard
+
+
+def _decision_document_generated(dossier: Dossier, context: dict) -> list[str]:
+    from permits.models import IssuedDocument
+
+    if not IssuedDocument.objects.filter(dossier=dossier, kind=IssuedDocument.Kind.DECISION).exists():
+        return [_("Generate the decision document first.")]
+    return []
+
+
+def _authorised_work_record(dossier: Dossier, status: str) -> None:
+    """The geo-portal feature of the permit: site, procedure, decision date, declared figures, no personal data."""
+    from django.contrib.gis.geos import MultiPolygon
+
+    from geo.services import authorised_work_record
+    from permits.models import IssuedDocument
+
+    geom = dossier.site
+    if geom is None:
+        from django.contrib.gis.db.models import Union
+
+        union = dossier.parcels.aggregate(u=Union("geom"))["u"]
+        if union is None:
+            return
+        geom = union if union.geom_type == "MultiPolygon" else MultiPolygon(union, srid=union.srid)
+    figures = dossier.figures or {}
+
+    def number(name: str, kind: type) -> int | float | None:
+        try:
+            return kind(figures[name]) if figures.get(name) not in (None, "") else None
+        except (TypeError, ValueError):
+            return None
+
+    decision = (
+        IssuedDocument.objects.filter(dossier=dossier, kind=IssuedDocument.Kind.DECISION, replaced_by__isnull=True)
+        .order_by("-created_at")
+        .first()
+    )
+    authorised_work_record(
+        reference=dossier.reference or str(dossier.pk),
+        procedure_code=dossier.procedure.code,
+        procedure_name=dossier.procedure.name_fr,
+        commune=dossier.commune,
+        decision_date=timezone.localdate(dossier.decided_at),
+        status=status,
+        geom=geom,
+        floors=number("floors", int),
+        use=str(figures.get("use") or ""),
+        built_area_m2=number("built_area_m2", float),
+        dwellings=number("dwellings", int),
+        verification_code=decision.verification_code if decision else "",
+    )
+
+
+def _on_issue(dossier: Dossier, actor, context: dict) -> None:
+    _on_decide(dossier, actor, context)
+    _authorised_work_record(dossier, "authorised")
+
+
+def _on_deem_approved(dossier: Dossier, actor, context: dict) -> None:
+    _on_decide(dossier, actor, context)
+    _authorised_work_record(dossier, "deemed_approved")
+
+
+def _work_status(status: str) -> Callable[[Dossier, Any, dict], None]:
+    def effect(dossier: Dossier, actor, context: dict) -> None:
+        from geo.services import authorised_work_set_status
+
+        if dossier.reference:
+            authorised_work_set_status(reference=dossier.reference, status=status)
+
+    return effect
 
 
 T = Transition
@@ -310,16 +400,19 @@ TRANSITIONS: dict[str, Transition] = {
           frozenset({Status.FAVOURABLE, Status.UNFAVOURABLE}), Status.DECISION_SIGNING, DESK,
           notify="decision_signing"),
         T("issue", gettext_lazy("Sign and issue the permit"), frozenset({Status.DECISION_SIGNING}), Status.ISSUED,
-          SIGNATORY, guard=_outcome_is(Status.FAVOURABLE), effect=_on_decide, notify="issued"),
+          SIGNATORY, guard=_first(_outcome_is(Status.FAVOURABLE), _decision_document_generated), effect=_on_issue,
+          notify="issued"),
         T("refuse", gettext_lazy("Sign a reasoned refusal"), frozenset({Status.DECISION_SIGNING}), Status.REFUSED,
-          SIGNATORY, reason_required=True, guard=_outcome_is(Status.UNFAVOURABLE), effect=_on_decide,
+          SIGNATORY, reason_required=True, guard=_first(_outcome_is(Status.UNFAVOURABLE), _decision_document_generated),
+          effect=_on_decide,
           notify="refused"),
         T("withdraw", gettext_lazy("Withdraw the dossier"), ACTIVE, Status.WITHDRAWN, FILERS, filer_only=True,
-          notify="withdrawn"),
+          effect=_work_status("withdrawn"), notify="withdrawn"),
         T("deem_approved", gettext_lazy("Tacit approval"), frozenset(TACIT_RUNNING), Status.DEEMED_APPROVED,
-          frozenset(), system=True, guard=_tacit_date_passed, effect=_on_decide, notify="deemed_approved"),
+          frozenset(), system=True, guard=_tacit_date_passed, effect=_on_deem_approved, notify="deemed_approved"),
         T("lapse", gettext_lazy("Lapse (works not started)"), frozenset({Status.ISSUED}), Status.LAPSED,
-          frozenset(), system=True, guard=_validity_expired, notify="lapsed"),
+          frozenset(), system=True, guard=_validity_expired, effect=_work_status("lapsed"),
+          notify="lapsed"),
     )
 }  # fmt: skip
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from permits.api import views
+from permits.api import committee_views, opinion_views, views
 
 app_name = "permits-api"
 urlpatterns = [
@@ -34,4 +34,40 @@ urlpatterns = [
     ),
     path("desk/overdue/", views.DeskOverdueListApi.as_view(), name="desk-overdue"),
     path("desk/incoming/", views.DeskIncomingListApi.as_view(), name="desk-incoming"),
+    # Committees: sessions, booking, members, agendas.
+    path("committees/", committee_views.CommitteeListApi.as_view(), name="committee-list"),
+    path(
+        "committees/<slug:code>/sessions/",
+        committee_views.CommitteeSessionListApi.as_view(),
+        name="committee-sessions",
+    ),
+    path("dossiers/<int:dossier_id>/booking/", committee_views.DossierBookingApi.as_view(), name="dossier-booking"),
+    path("dossiers/<int:dossier_id>/members/", committee_views.DossierMembersApi.as_view(), name="dossier-members"),
+    path("sessions/<int:session_id>/agenda/", committee_views.SessionAgendaApi.as_view(), name="session-agenda"),
+    path(
+        "sessions/<int:session_id>/agenda.pdf", committee_views.SessionAgendaPdfApi.as_view(), name="session-agenda-pdf"
+    ),
+    path(
+        "sessions/<int:session_id>/agenda/send/",
+        committee_views.SessionAgendaSendApi.as_view(),
+        name="session-agenda-send",
+    ),
+    # Committee opinions, outcomes, sessions, minutes, decisions, remarks and verification.
+    path("dossiers/<int:dossier_id>/opinions/", opinion_views.DossierOpinionsApi.as_view(), name="dossier-opinions"),
+    path("dossiers/<int:dossier_id>/outcome/", opinion_views.DossierOutcomeApi.as_view(), name="dossier-outcome"),
+    path("dossiers/<int:dossier_id>/decision/", opinion_views.DossierDecisionApi.as_view(), name="dossier-decision"),
+    path(
+        "dossiers/<int:dossier_id>/decision.pdf",
+        opinion_views.DossierDecisionPdfApi.as_view(),
+        name="dossier-decision-pdf",
+    ),
+    path("sessions/<int:session_id>/close/", opinion_views.SessionCloseApi.as_view(), name="session-close"),
+    path("sessions/<int:session_id>/minutes/", opinion_views.SessionMinutesApi.as_view(), name="session-minutes"),
+    path(
+        "sessions/<int:session_id>/minutes.pdf",
+        opinion_views.SessionMinutesPdfApi.as_view(),
+        name="session-minutes-pdf",
+    ),
+    path("remarks/<int:remark_id>/answer/", opinion_views.RemarkAnswerApi.as_view(), name="remark-answer"),
+    path("verify/<str:code>/", opinion_views.VerifyApi.as_view(), name="verify"),
 ]

@@ -17,6 +17,9 @@ def navigation_for(user) -> dict[str, bool]:
     return {
         "files": user_has_role(user, *FILING_ROLES),
         "desk": user_has_role(user, Role.DESK_AGENT),
+        "committee": user_has_role(
+            user, Role.COMMITTEE_MEMBER, Role.COMMITTEE_PRESIDENT, Role.DESK_AGENT, Role.SIGNING_AUTHORITY
+        ),
         "staff": user_is_staff_role(user),
     }
 

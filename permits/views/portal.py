@@ -45,9 +45,11 @@ PAGE_SIZE = 25
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Where signing in leads (``LOGIN_REDIRECT_URL``): the desk for desk agents, else the dossiers."""
+    """Where signing in leads (``LOGIN_REDIRECT_URL``): the desk, the committee workspace, or the dossiers."""
     if user_has_role(request.user, Role.DESK_AGENT) and not request.user.is_superuser:
         return redirect("permits:desk")
+    if user_has_role(request.user, Role.COMMITTEE_MEMBER, Role.COMMITTEE_PRESIDENT) and not request.user.is_superuser:
+        return redirect("permits:committee")
     return redirect("permits:portal")
 
 

@@ -237,6 +237,7 @@ def test_a_dossier_goes_from_draft_to_issued_over_the_api(
     act(president, dossier_id, "start_review")
     act(president, dossier_id, "give_favourable_opinion")
     act(desk, dossier_id, "prepare_decision")
+    assert desk.post(f"/api/dossiers/{dossier_id}/decision/").status_code == 201
     issued = act(signatory, dossier_id, "issue")
     assert issued["status"] == "issued" and issued["decided_at"] and issued["actions"] == []
 

@@ -131,7 +131,9 @@ def test_staff_without_mfa_are_sent_to_the_mfa_setup(mfa_required, users):
     assert desk.get(response.url).url == setup
     assert desk.get(reverse("permits:desk")).url == setup
     assert desk.get(reverse("permits:portal")).url == setup
-    assert desk.get("/api/dossiers/").url == setup
+    # The API answers a problem document instead of redirecting to an HTML page.
+    api = desk.get("/api/dossiers/")
+    assert api.status_code == 403 and api.json()["type"] == "urn:taamir:problem:mfa-required"
     # The setup page (allauth asks for the password again first), the language switch and signing out
     # stay reachable.
     response = desk.get(setup)

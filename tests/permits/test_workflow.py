@@ -114,6 +114,11 @@ def step(dossier: Dossier, users, action: str, *, today: date | None = None, **k
         kwargs.setdefault("data", {"session_date": next_working_day(today, skip=5)})
     elif action == "resubmit":
         upload(dossier, "architectural-plans", users[Role.ARCHITECT], name="plans-v2.pdf")
+    elif action in {"issue", "refuse"} and dossier.status == Status.DECISION_SIGNING:
+        # The signature needs the decision document (permits.issuing).
+        from permits.issuing import decision_generate
+
+        decision_generate(dossier=dossier, actor=users[Role.DESK_AGENT])
     if TRANSITIONS[action].reason_required:
         kwargs.setdefault("reason", REASON)
     return dossier_transition(dossier=dossier, action=action, actor=actor, today=today, **kwargs)

@@ -1,10 +1,13 @@
-"""``manage.py seed_demo``: build the demo commune, its zoning plan and the role accounts if missing.
+"""``manage.py seed_demo``: build the demo commune, its zoning plan, the role accounts, the committees with
+their member accounts and the demo dossiers (through the committees), if missing.
 
 Run by ``make run`` at every start: a complete demo is left untouched and the command says so.
 ``--reset`` redraws the demo's geography, for a database seeded by an older version of the layout.
 """
 
 from __future__ import annotations
+
+import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -18,7 +21,14 @@ from etl.demo import (
     demo_commune_build,
     demo_commune_delete,
 )
-from permits.demo import demo_dossiers_build
+from permits.demo import (
+    MEMBERS,
+    DemoCommitteesSummary,
+    DemoDossiersError,
+    DemoDossiersSummary,
+    demo_committees_build,
+    demo_dossiers_build,
+)
 
 
 class Command(BaseCommand):
@@ -32,20 +42,28 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
+        started = time.perf_counter()
         try:
             if options["reset"]:
                 self.stdout.write(f"Deleted {demo_commune_delete()} rows of the previous demo.")
             summary = demo_commune_build()
-        except DemoError as exc:
+            committees = demo_committees_build()
+            dossiers = demo_dossiers_build()
+        except (DemoError, DemoDossiersError) as exc:
             raise CommandError(str(exc)) from exc
-        self._report(summary)
         if not settings.DEBUG:
             self.stderr.write(
                 self.style.WARNING(f"DEBUG is off: the demo accounts share the public password {DEMO_PASSWORD!r}.")
             )
-        demo_dossiers_build()
+        self._report(summary, committees, dossiers, time.perf_counter() - started)
 
-    def _report(self, summary: DemoSummary) -> None:
+    def _report(
+        self,
+        summary: DemoSummary,
+        committees: DemoCommitteesSummary,
+        dossiers: DemoDossiersSummary,
+        seconds: float,
+    ) -> None:
         parent = f", in {summary.parent_code}" if summary.parent_code else ""
         self.stdout.write(f"{DEMO_COMMUNE_NAME_FR} {summary.commune_code} (EPSG:{DEMO_SRID}{parent})")
         rows = (
@@ -55,10 +73,14 @@ class Command(BaseCommand):
             ("zoning zones", summary.zones, summary.zones_created),
             ("servitudes", summary.constraints, summary.constraints_created),
             ("role accounts", len(summary.accounts), summary.accounts_created),
+            ("committees", committees.committees, None),
+            ("member accounts", len(MEMBERS), committees.accounts_created),
+            ("dossiers", dossiers.created + dossiers.existing, dossiers.created),
+            ("sessions ahead", None, dossiers.sessions_created),
         )
         for label, total, created in rows:
             suffix = "" if created is None else f"  ({created} new)"
-            self.stdout.write(f"  {label:<14}{total:>6}{suffix}")
+            self.stdout.write(f"  {label:<16}{'' if total is None else total:>6}{suffix}")
         if summary.parcels_taken:
             self.stderr.write(
                 self.style.WARNING(
@@ -68,13 +90,17 @@ class Command(BaseCommand):
             )
         self.stdout.write(f'  accounts (password "{DEMO_PASSWORD}"):')
         for role in summary.accounts:
-            self.stdout.write(f"    {role.username:<16}{role.group}")
-        if summary.changed:
+            self.stdout.write(f"    {role.username:<24}{role.group}")
+        roles = {role.username for role in summary.accounts}
+        for member in (member for member in MEMBERS if member.username not in roles):
+            self.stdout.write(f"    {member.username:<24}committee member, {member.organisation}")
+        if summary.changed or committees.changed or dossiers.changed:
+            accounts = summary.accounts_created + committees.accounts_created
             self.stdout.write(
                 self.style.SUCCESS(
-                    f"Demo ready: {summary.parcels_created} parcels and {summary.accounts_created} accounts created"
-                    f" in {summary.seconds:.1f} s."
+                    f"Demo ready: {summary.parcels_created} parcels, {accounts} accounts and"
+                    f" {dossiers.created} dossiers created in {seconds:.1f} s."
                 )
             )
         else:
-            self.stdout.write(f"Demo already complete: nothing changed ({summary.seconds:.1f} s).")
+            self.stdout.write(f"Demo already complete: nothing changed ({seconds:.1f} s).")
