@@ -28,7 +28,7 @@ def accounts():
 
 def test_basic_auth_is_refused_for_staff_when_mfa_is_required(settings, accounts):
     settings.TAAMIR_REQUIRE_STAFF_MFA = True
-    response = Client().get("/api/dossiers/", **basic("desk1", "pw-desk-123"))
+    response = Client().get("/api/dossiers/", HTTP_ACCEPT_LANGUAGE="en", **basic("desk1", "pw-desk-123"))
     assert response.status_code == 401
     assert "API token" in response.json()["detail"]
     assert Client().get("/api/dossiers/", **basic("arch1", "pw-arch-123")).status_code == 200
