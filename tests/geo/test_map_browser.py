@@ -12,17 +12,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
+
 BUNDLE = Path(settings.BASE_DIR) / "static_build" / "geo" / "map.js"
 SCREENSHOT_FR = Path("/tmp/taamir_map.png")
 SCREENSHOT_AR = Path("/tmp/taamir_map_ar.png")

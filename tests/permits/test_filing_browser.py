@@ -23,18 +23,8 @@ from django.conf import settings
 from weasyprint import HTML
 
 from permits.models import Dossier, Status
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 BUNDLES = [Path(settings.BASE_DIR) / "static_build" / "geo" / name for name in ("wizard.js", "site.css")]
 WAIT_MS = 20_000
 SHOTS = Path("/tmp")

@@ -149,7 +149,9 @@ def test_issuing_creates_the_authorised_work_without_personal_data(favourable, u
     parcel = dossier.parcels.get()
     assert work.geom.equals_exact(parcel.geom, 0.001) or work.geom.area == pytest.approx(parcel.geom.area)
     assert work.status == "authorised" and work.verification_code == document.verification_code
-    assert work.procedure_code == dossier.procedure.code and work.decision_date == timezone.localdate(dossier.decided_at)
+    assert work.procedure_code == dossier.procedure.code and work.decision_date == timezone.localdate(
+        dossier.decided_at
+    )
     assert (work.floors, work.use, work.built_area_m2, work.dwellings) == (2, "housing", 180.0, 1)
     fields = {f.name for f in AuthorisedWork._meta.get_fields()}
     assert not fields & {"applicant", "national_id", "first_name", "last_name", "email", "phone", "architect"}
