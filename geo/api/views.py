@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
@@ -97,61 +97,65 @@ class ParcelDetailApi(APIView):
         return Response(s.ParcelFeatureOutput(parcel, context={"request": request}).data)
 
 
-class AdminAreaListApi(APIView):
-    """Administrative areas (regions, provinces, communes, arrondissements) as GeoJSON."""
+class LayerListApi(APIView):
+    """A map layer as GeoJSON: validate the query, select, page. Subclasses name the three parts."""
 
-    @extend_schema(
+    query_input: type[Serializer]
+    output: type[Serializer]
+
+    def select(self, params: dict) -> QuerySet:
+        raise NotImplementedError
+
+    def get(self, request: Request) -> Response:
+        query = self.query_input(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        return feature_collection(
+            queryset=self.select(params),
+            output=self.output,
+            limit=params.get("limit"),
+            default_limit=1000,
+            context={},
+        )
+
+
+@extend_schema_view(
+    get=extend_schema(
         operation_id="admin_area_list", parameters=[s.AdminAreaQueryInput], responses={200: FEATURE_COLLECTION_SCHEMA}
     )
-    def get(self, request: Request) -> Response:
-        query = s.AdminAreaQueryInput(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        params = query.validated_data
-        queryset = selectors.admin_area_list(bbox=params.get("bbox"), level=params.get("level"))
-        return feature_collection(
-            queryset=queryset,
-            output=s.AdminAreaFeatureOutput,
-            limit=params.get("limit"),
-            default_limit=1000,
-            context={},
-        )
+)
+class AdminAreaListApi(LayerListApi):
+    """Administrative areas (regions, provinces, communes, arrondissements) as GeoJSON."""
+
+    query_input, output = s.AdminAreaQueryInput, s.AdminAreaFeatureOutput
+
+    def select(self, params: dict) -> QuerySet:
+        return selectors.admin_area_list(bbox=params.get("bbox"), level=params.get("level"))
 
 
-class ZoningListApi(APIView):
-    """Zoning zones with their rules as GeoJSON."""
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         operation_id="zoning_list", parameters=[s.ZoningQueryInput], responses={200: FEATURE_COLLECTION_SCHEMA}
     )
-    def get(self, request: Request) -> Response:
-        query = s.ZoningQueryInput(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        params = query.validated_data
-        queryset = selectors.zoning_zone_list(bbox=params.get("bbox"), plan=params.get("plan"))
-        return feature_collection(
-            queryset=queryset,
-            output=s.ZoningZoneFeatureOutput,
-            limit=params.get("limit"),
-            default_limit=1000,
-            context={},
-        )
+)
+class ZoningListApi(LayerListApi):
+    """Zoning zones with their rules as GeoJSON."""
+
+    query_input, output = s.ZoningQueryInput, s.ZoningZoneFeatureOutput
+
+    def select(self, params: dict) -> QuerySet:
+        return selectors.zoning_zone_list(bbox=params.get("bbox"), plan=params.get("plan"))
 
 
-class ConstraintListApi(APIView):
-    """Constraint areas (heritage, coastline, airport servitude, road alignment, flood zone…) as GeoJSON."""
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         operation_id="constraint_list", parameters=[s.ConstraintQueryInput], responses={200: FEATURE_COLLECTION_SCHEMA}
     )
-    def get(self, request: Request) -> Response:
-        query = s.ConstraintQueryInput(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        params = query.validated_data
-        queryset = selectors.constraint_area_list(bbox=params.get("bbox"), kind=params.get("kind"))
-        return feature_collection(
-            queryset=queryset,
-            output=s.ConstraintAreaFeatureOutput,
-            limit=params.get("limit"),
-            default_limit=1000,
-            context={},
-        )
+)
+class ConstraintListApi(LayerListApi):
+    """Constraint areas (heritage, coastline, airport servitude, road alignment, flood zone…) as GeoJSON."""
+
+    query_input, output = s.ConstraintQueryInput, s.ConstraintAreaFeatureOutput
+
+    def select(self, params: dict) -> QuerySet:
+        return selectors.constraint_area_list(bbox=params.get("bbox"), kind=params.get("kind"))
