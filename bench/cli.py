@@ -8,13 +8,17 @@ datasets (the memory benchmark uses the largest); ``--quick`` is a smoke run wit
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from datetime import datetime
 from pathlib import Path
 
 from bench import databases
 
-BENCHMARKS = ("import", "lookup", "memory")
+# The first three are built in; each of the others is a module ``bench.<name>`` whose
+# ``run(*, root, quick, scales, log) -> list[Section]`` measures one feature against its peer.
+PLUGGED = ("plans", "signing", "wfs", "tiles")
+BENCHMARKS = ("import", "lookup", "memory", *PLUGGED)
 DEFAULT_SCALES = "10000,1000000"
 
 
@@ -50,7 +54,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=_only,
         default=list(BENCHMARKS),
         metavar="NAME",
-        help="import, lookup or memory (comma-separated)",
+        help=", ".join(BENCHMARKS) + " (comma-separated)",
     )
     parser.add_argument(
         "--scale", type=_scales, default=_scales(DEFAULT_SCALES), help=f"parcel counts (default {DEFAULT_SCALES})"
@@ -95,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
             )
     if "memory" in args.only:
         sections.append(memory.run(root=root, count=max(args.scale), log=log))
+    for name in PLUGGED:
+        if name in args.only:
+            module = importlib.import_module(f"bench.{name}")
+            sections += module.run(root=root, quick=args.quick, scales=args.scale, log=log)
 
     report.write(page, sections, machine=machine, quick=args.quick)
     log(f"wrote {page}")

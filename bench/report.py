@@ -15,7 +15,7 @@ from bench import databases
 
 DEFAULT_PAGE = databases.REPO / "docs" / "benchmarks.md"
 # Sections appear on the page in this order; lookup sections (``lookup-10k``…) by growing scale.
-ORDER = ["import", "lookup", "memory"]
+ORDER = ["import", "lookup", "memory", "plans", "signing", "wfs", "tiles"]
 
 
 @dataclass

@@ -243,3 +243,11 @@ LOGGING = {
 # Debian 12 ships GDAL 3.6; the GDAL 3.9 network-access guard is not available there. Spatial
 # references come from our own code and EPSG codes, never from user-supplied URLs.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+# --- Plans (issue 5) ---
+
+# --- Signatures (issue 6) ---
+
+# --- Geo-portal: WFS, OGC API, vector tiles, MapProxy, live events (issue 7) ---
+
+# --- Exports and open data (issue 8) ---
