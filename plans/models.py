@@ -65,15 +65,17 @@ class PlanVersion(models.Model):
 
     plan_set = models.ForeignKey(PlanSet, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField(_("version"))
-    status = models.CharField(_("status"), max_length=12, choices=VersionStatus.choices, default=VersionStatus.PROCESSING)
+    status = models.CharField(
+        _("status"), max_length=12, choices=VersionStatus.choices, default=VersionStatus.PROCESSING
+    )
     refusal_reason = models.TextField(_("reason for refusal"), blank=True)
     file = models.FileField(upload_to=plan_upload_path, max_length=300)
     original_name = models.CharField(max_length=255)
     format = models.CharField(_("format"), max_length=4, choices=PlanFormat.choices)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
-    # What the importer read from the file.
-    format_version = models.CharField(_("format version"), max_length=40, blank=True)  # e.g. "R2018 (AC1032)", "PDF 1.7"
+    # What the importer read from the file (format_version e.g. "R2018 (AC1032)", "PDF 1.7").
+    format_version = models.CharField(_("format version"), max_length=40, blank=True)
     units = models.CharField(_("drawing units"), max_length=20, blank=True)  # "mm", "cm", "m", "pt", "" when unknown
     units_inferred = models.BooleanField(_("units inferred from the extents"), default=False)
     units_confirmed = models.BooleanField(_("units confirmed by the uploader"), default=False)
@@ -165,11 +167,11 @@ class Annotation(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=AnnotationKind.choices)
     geom = models.GeometryField(_("geometry"), srid=STORAGE_SRID)
     text = models.TextField(_("remark"))
-    status = models.CharField(_("status"), max_length=10, choices=AnnotationStatus.choices, default=AnnotationStatus.OPEN)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    carried_from = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="carried_to"
+    status = models.CharField(
+        _("status"), max_length=10, choices=AnnotationStatus.choices, default=AnnotationStatus.OPEN
     )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    carried_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="carried_to")
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(
