@@ -3,6 +3,7 @@
 //   static_build/geo/site.css (+ .map)             the site's styles, loaded by every page (base.html)
 //   static_build/geo/map.js, map.css (+ .map)      the public map: OpenLayers, our map code and styles
 //   static_build/geo/wizard.js, wizard.css (+ .map) the dossier wizard's parcel-picking map
+//   static_build/geo/plan_viewer.js, .css (+ .map) the plan viewer (plans/static_src)
 //   static_build/vendor/htmx.min.js                htmx, copied as published
 // `npm run build` runs it once; `npm run build -- --watch` rebuilds on every change.
 import { copyFile, mkdir, rm } from "node:fs/promises";
@@ -22,6 +23,7 @@ const options = {
     site: "geo/static_src/site.css",
     map: "geo/static_src/map.js",
     wizard: "geo/static_src/wizard.js",
+    plan_viewer: "plans/static_src/plan_viewer.js",
   },
   outdir: join(outRoot, "geo"),
   bundle: true,

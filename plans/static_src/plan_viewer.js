@@ -1,0 +1,1 @@
+// The plan viewer: a plan version over parcels and zoning; measure, annotate, compare versions.
