@@ -9,9 +9,11 @@ packages=(
   gettext                                 # msgfmt, to compile the French/Arabic/English catalogues
   chromium chromium-driver                # headless browser tests
   mapserver-bin                           # a peer for the tile benchmarks
+  python3-qgis qgis-providers             # QGIS headless: the WFS and OGC API client tests
   fonts-dejavu-core fonts-noto-core       # Latin and Arabic glyphs in generated documents and screenshots
   libpango-1.0-0 libpangoft2-1.0-0        # WeasyPrint's text layout (receipts and decisions, Arabic included)
   poppler-utils                           # pdftotext/pdftoppm, to check generated PDFs in tests
+  libnss3-tools                           # certutil: an NSS database trusting the dev root for pdfsig
 )
 command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "permits",
     "plans",
     "tiles",
+    "gisserver",
     "etl",
 ]
 
@@ -196,13 +197,21 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Taamir API",
-    "DESCRIPTION": "Paperless permits and the geo-portal: parcels, zoning, constraints, administrative areas.",
+    "DESCRIPTION": (
+        "Paperless permits and the geo-portal: parcels, zoning, constraints, administrative areas, dossiers, "
+        "committees, plans, signatures and exports."
+    ),
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI assets come from the drf-spectacular-sidecar package: no CDN at run time.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two "verdict" choice sets: a committee member's opinion and a document check at the desk.
+    "ENUM_NAME_OVERRIDES": {
+        "OpinionVerdictEnum": "permits.committee_models.Verdict",
+        "ChecklistVerdictEnum": "permits.models.ChecklistVerdict",
+    },
 }
 
 # Mail and SMS. E-mail goes through Django's backends (SMTP in production, configured by the
@@ -245,9 +254,87 @@ LOGGING = {
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 
 # --- Plans (issue 5) ---
+# Uploads above this size are refused before they are read; above the async threshold (MB or entities)
+# a DXF is read by a background job in a child process with an address-space and CPU-time limit.
+TAAMIR_PLAN_MAX_MB = int(os.environ.get("TAAMIR_PLAN_MAX_MB", "50"))
+TAAMIR_PLAN_FOOTPRINT_LAYERS = env_list("TAAMIR_PLAN_FOOTPRINT_LAYERS", "EMPRISE,FOOTPRINT,BATI,BUILDING,CONSTRUCTION")
+TAAMIR_PLAN_SITE_LAYERS = env_list("TAAMIR_PLAN_SITE_LAYERS", "LIMITE,SITE,PARCELLE,TERRAIN,BOUNDARY")
+TAAMIR_PLAN_MAX_RMSE_M = float(os.environ.get("TAAMIR_PLAN_MAX_RMSE_M", "2.0"))
+TAAMIR_PLAN_ASYNC_MB = float(os.environ.get("TAAMIR_PLAN_ASYNC_MB", "5"))
+TAAMIR_PLAN_ASYNC_ENTITIES = int(os.environ.get("TAAMIR_PLAN_ASYNC_ENTITIES", "100000"))
+TAAMIR_PLAN_JOB_MEMORY_MB = int(os.environ.get("TAAMIR_PLAN_JOB_MEMORY_MB", "2048"))
+TAAMIR_PLAN_JOB_CPU_SECONDS = int(os.environ.get("TAAMIR_PLAN_JOB_CPU_SECONDS", "300"))
+# PDF pages: resolution of the viewer's PNG render and of the georeferenced COG, and a cap on rendered pixels
+# (a very large sheet is rendered at a lower resolution rather than exhausting memory).
+TAAMIR_PLAN_PDF_DPI = int(os.environ.get("TAAMIR_PLAN_PDF_DPI", "150"))
+TAAMIR_PLAN_COG_DPI = int(os.environ.get("TAAMIR_PLAN_COG_DPI", "200"))
+TAAMIR_PLAN_MAX_RENDER_PIXELS = int(os.environ.get("TAAMIR_PLAN_MAX_RENDER_PIXELS", "80000000"))
 
 # --- Signatures (issue 6) ---
+# A permit is issued (or refused) only once its decision carries the signing authority's signature;
+# signing the decision is what moves the dossier on. Off only in the test settings, where most workflow
+# tests do not build a PKI (tests/permits/test_decision_signature_guard.py covers it switched on).
+TAAMIR_DECISION_REQUIRES_SIGNATURE = env_bool("TAAMIR_DECISION_REQUIRES_SIGNATURE", True)
+# Keys, certificates and CRLs of the development PKI (``signing_init``) live under this folder; private
+# keys are always encrypted (PKCS#12 / PKCS#8 with a password). Production signers use their own
+# PKCS#12 file or a PKCS#11 token, listed in TAAMIR_SIGNING_IDENTITIES (JSON: username -> {"pkcs12": path}
+# or {"pkcs11": {"module", "token_label", "key_label", "cert_label"}}); the password or PIN is typed by the
+# signer on the signing page and never stored.
+TAAMIR_SIGNING_DIR = Path(os.environ.get("TAAMIR_SIGNING_DIR", BASE_DIR / "var" / "signing"))
+TAAMIR_SIGNING_IDENTITIES = os.environ.get("TAAMIR_SIGNING_IDENTITIES", "")
+# The development PKI: a root, an intermediate and one certificate per staff user, whose PKCS#12
+# passwords are derived from SECRET_KEY (so the signing page can leave the password empty). Off in production.
+TAAMIR_SIGNING_DEV_PKI = env_bool("TAAMIR_SIGNING_DEV_PKI", True)
+# RFC 3161 timestamp authority: empty = PAdES B-B; set = B-T (B-LT when CRLs of the chain are known).
+TAAMIR_SIGNING_TSA_URL = os.environ.get("TAAMIR_SIGNING_TSA_URL", "")
+TAAMIR_SIGNING_TSA_TIMEOUT = int(os.environ.get("TAAMIR_SIGNING_TSA_TIMEOUT", "10"))
+# Trusted roots for verification (PEM files, comma-separated); the dev root is added while the dev PKI is on.
+TAAMIR_SIGNING_TRUST_ROOTS = env_list("TAAMIR_SIGNING_TRUST_ROOTS", "")
+# CRL files (PEM or DER) embedded for B-LT and used when validating; the dev PKI's CRLs are added.
+TAAMIR_SIGNING_CRLS = env_list("TAAMIR_SIGNING_CRLS", "")
+# Seconds a signer's unlocked (encrypted) password stays usable by the signing job.
+TAAMIR_SIGNING_UNLOCK_SECONDS = int(os.environ.get("TAAMIR_SIGNING_UNLOCK_SECONDS", "900"))
+# Run signing jobs in the request (no worker needed: development and demos) or through procrastinate.
+TAAMIR_SIGNING_INLINE = env_bool("TAAMIR_SIGNING_INLINE", False)
+# Days after which a late signer is reminded (the reminder job runs daily).
+TAAMIR_SIGNING_REMIND_AFTER_DAYS = int(os.environ.get("TAAMIR_SIGNING_REMIND_AFTER_DAYS", "2"))
 
 # --- Geo-portal: WFS, OGC API, vector tiles, MapProxy, live events (issue 7) ---
+# Raster tiles (/mapproxy/): MapProxy's generated configuration, MapServer mapfiles and tile caches live in
+# TAAMIR_MAPPROXY_DIR; MapServer's CGI binary renders the GeoTIFFs (Debian's mapserver-bin).
+TAAMIR_MAPPROXY_DIR = Path(os.environ.get("TAAMIR_MAPPROXY_DIR", BASE_DIR / "var" / "mapproxy"))
+TAAMIR_MAPSERV_BINARY = os.environ.get("TAAMIR_MAPSERV_BINARY", "/usr/bin/mapserv")
+# Vector tiles (/tiles/{layer}/{z}/{x}/{y}.pbf): the deepest zoom served and cached, and how long
+# browsers and proxies may keep a tile (the cache on the server is invalidated precisely on every change).
+TAAMIR_TILES_MAX_ZOOM = int(os.environ.get("TAAMIR_TILES_MAX_ZOOM", "20"))
+TAAMIR_TILES_MAX_AGE = int(os.environ.get("TAAMIR_TILES_MAX_AGE", "60"))
+# Where built tiles are kept: "database" (the tiles_tile table) or "none" (build every request).
+TAAMIR_TILES_CACHE = os.environ.get("TAAMIR_TILES_CACHE", "database")
+# Live events (/geo/events): a comment line keeps idle streams open; a stream ends after this many
+# seconds and the browser reconnects by itself (frees WSGI threads, picks up new code after deploys).
+TAAMIR_EVENTS_HEARTBEAT_SECONDS = float(os.environ.get("TAAMIR_EVENTS_HEARTBEAT_SECONDS", "15"))
+TAAMIR_EVENTS_MAX_SECONDS = float(os.environ.get("TAAMIR_EVENTS_MAX_SECONDS", "300"))
+
+# WFS 2.0 (/wfs, django-gisserver) and OGC API - Features (/ogcapi/): page sizes and service metadata.
+# A GetFeature without COUNT returns at most this many GML features (GeoJSON and CSV stream every match).
+TAAMIR_WFS_MAX_PAGE_SIZE = int(os.environ.get("TAAMIR_WFS_MAX_PAGE_SIZE", "50000"))
+GISSERVER_DEFAULT_MAX_PAGE_SIZE = TAAMIR_WFS_MAX_PAGE_SIZE
+# The capabilities list each feature type's WGS84 extent (one aggregate per layer).
+GISSERVER_CAPABILITIES_BOUNDING_BOX = env_bool("TAAMIR_WFS_CAPABILITIES_BBOX", True)
+# OGC API - Features: items pages default to this many features and never exceed the maximum.
+TAAMIR_OGC_DEFAULT_LIMIT = int(os.environ.get("TAAMIR_OGC_DEFAULT_LIMIT", "100"))
+TAAMIR_OGC_MAX_LIMIT = int(os.environ.get("TAAMIR_OGC_MAX_LIMIT", "10000"))
+TAAMIR_OGC_PROVIDER = os.environ.get("TAAMIR_OGC_PROVIDER", "Taamir")
 
 # --- Exports and open data (issue 8) ---
+# Layer exports: rows are read and written in batches of this size (memory grows with it, not with the layer);
+# downloads are built in this folder (default: the system's temporary folder) and removed once opened.
+TAAMIR_EXPORT_BATCH_SIZE = int(os.environ.get("TAAMIR_EXPORT_BATCH_SIZE", "20000"))
+TAAMIR_EXPORT_TMP_DIR = os.environ.get("TAAMIR_EXPORT_TMP_DIR", "")
+# Open data (/open-data/, DCAT, CKAN API): the licence of every dataset (etalab-2.0, ODbL-1.0 or CC-BY-4.0)
+# and the publisher named in the catalogue.
+TAAMIR_OPEN_DATA_LICENCE = os.environ.get("TAAMIR_OPEN_DATA_LICENCE", "etalab-2.0")
+TAAMIR_OPEN_DATA_PUBLISHER = os.environ.get("TAAMIR_OPEN_DATA_PUBLISHER", "Taamir")
+# seed_demo files this many past dossiers (six months, through the workflow) so the open-data page has a
+# history to chart; a few seconds each, mostly the signed decision PDFs. 0 skips the history.
+TAAMIR_DEMO_HISTORY_DOSSIERS = int(os.environ.get("TAAMIR_DEMO_HISTORY_DOSSIERS", "60"))

@@ -13,3 +13,6 @@ SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Signers use their own PKCS#12 files or a PKCS#11 token (docs/signatures.md): never the development PKI,
+# whose key passwords are derived from SECRET_KEY.
+TAAMIR_SIGNING_DEV_PKI = False

@@ -13,7 +13,12 @@ WHITENOISE_AUTOREFRESH = True
 
 TAAMIR_REQUIRE_STAFF_MFA = False
 TAAMIR_SMS_BACKEND = "permits.sms.OutboxBackend"
+# seed_demo's open-data history takes minutes; the open-data tests build their own (issue 8).
+TAAMIR_DEMO_HISTORY_DOSSIERS = 0
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
 # Job workers run inside tests; connections must not outlive a test database.
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 DATABASES["default"].get("OPTIONS", {}).pop("pool", None)  # noqa: F405
+# Live-event streams notice a closed browser at their next heartbeat: keep it short so that no stream
+# (and its listening connection) outlives a browser test.
+TAAMIR_EVENTS_HEARTBEAT_SECONDS = 0.5
