@@ -53,7 +53,8 @@ class PlanSet(models.Model):
 
 
 def plan_upload_path(instance: PlanVersion, filename: str) -> str:
-    return f"plans/{instance.plan_set.dossier_id}/{instance.plan_set_id}/v{instance.number}-{instance.sha256[:12]}"
+    # Named by checksum: a version still processing has no number yet.
+    return f"plans/{instance.plan_set.dossier_id}/{instance.plan_set_id}/{instance.sha256[:16]}.{instance.format}"
 
 
 def plan_derived_path(instance: PlanVersion, filename: str) -> str:
@@ -64,7 +65,8 @@ class PlanVersion(models.Model):
     """One uploaded file of a plan set. Immutable once ready; a refused upload keeps no file."""
 
     plan_set = models.ForeignKey(PlanSet, on_delete=models.PROTECT, related_name="versions")
-    number = models.PositiveIntegerField(_("version"))
+    # Given when the version becomes ready (v1, v2, ...); None while processing and for a refused upload.
+    number = models.PositiveIntegerField(_("version"), null=True, blank=True)
     status = models.CharField(
         _("status"), max_length=12, choices=VersionStatus.choices, default=VersionStatus.PROCESSING
     )
@@ -108,7 +110,7 @@ class PlanVersion(models.Model):
         constraints = [models.UniqueConstraint(fields=["plan_set", "number"], name="plan_version_unique_number")]
 
     def __str__(self) -> str:
-        return f"{self.plan_set} v{self.number}"
+        return f"{self.plan_set} v{self.number}" if self.number else f"{self.plan_set} ({self.status})"
 
 
 class FeatureKind(models.TextChoices):
