@@ -277,6 +277,7 @@ class IssuedDocument(models.Model):
         AGENDA = "agenda", _("Agenda")
         MINUTES = "minutes", _("Minutes")
         DECISION = "decision", _("Decision")
+        APPROVED_PLAN = "approved_plan", _("Approved plan")
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     session = models.ForeignKey(Session, null=True, blank=True, on_delete=models.PROTECT, related_name="documents")

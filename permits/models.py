@@ -435,3 +435,6 @@ from permits.committee_models import (  # noqa: E402, F401
     SessionStatus,
     Verdict,
 )
+
+# Electronic signatures of issued documents (signatures issue).
+from permits.signing_models import ApprovedPlan, SignatureRequest, SignatureStatus, SignerRole  # noqa: E402, F401

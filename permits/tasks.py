@@ -55,3 +55,23 @@ def generate_committee_sessions(timestamp: int) -> None:
     from permits.committees import sessions_generate_all
 
     sessions_generate_all(today=_scheduled_day(timestamp))
+
+
+@app.task(queue="signing")
+def apply_signature(request_id: int, user_id: int, sealed_password: str) -> None:
+    """Apply one electronic signature; a refusal is recorded on the request (visible status), not retried."""
+    from permits.signing import SigningForbidden, SigningRefused, signature_apply
+
+    try:
+        signature_apply(request_id=request_id, user_id=user_id, sealed_password=sealed_password)
+    except (SigningRefused, SigningForbidden):
+        pass  # the request carries the error in the signer's language
+
+
+@app.periodic(cron="0 8 * * *", periodic_id="signing-reminders")
+@app.task(queue="deadlines", queueing_lock="signing-reminders")
+def remind_late_signers(timestamp: int) -> None:
+    """Daily: remind the signers whose turn has been open for a few days."""
+    from permits.signing import signing_remind
+
+    signing_remind()

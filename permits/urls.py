@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from permits.views import booking, committee, desk, portal, wizard
+from permits.views import booking, committee, desk, portal, signing, wizard
 
 app_name = "permits"
 urlpatterns = [
@@ -58,6 +58,9 @@ urlpatterns = [
     path("committee/dossiers/<int:dossier_id>/decision/", committee.decision_generate_view, name="committee_decision"),
     path("committee/dossiers/<int:dossier_id>/decision.pdf", committee.decision_pdf, name="committee_decision_pdf"),
     path("committee/remarks/<int:remark_id>/resolve/", committee.remark_resolve_view, name="committee_remark_resolve"),
+    # Electronic signatures of issued documents.
+    path("signing/<str:code>/", signing.document_signing, name="document_signing"),
+    path("signing/crl/<slug:ca>.crl", signing.certificate_revocation_list, name="signing_crl"),
     path(
         "dossiers/<int:dossier_id>/remarks/<int:remark_id>/answer/",
         committee.remark_answer_view,

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from permits.api import committee_views, opinion_views, views
+from permits.api import committee_views, opinion_views, signing_views, views
 
 app_name = "permits-api"
 urlpatterns = [
@@ -70,4 +70,7 @@ urlpatterns = [
     ),
     path("remarks/<int:remark_id>/answer/", opinion_views.RemarkAnswerApi.as_view(), name="remark-answer"),
     path("verify/<str:code>/", opinion_views.VerifyApi.as_view(), name="verify"),
+    # Electronic signatures and their validation.
+    path("documents/<str:code>/signatures/", signing_views.DocumentSignaturesApi.as_view(), name="document-signatures"),
+    path("documents/<str:code>/validation/", signing_views.DocumentValidationApi.as_view(), name="document-validation"),
 ]
