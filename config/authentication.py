@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BasicAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
@@ -24,3 +25,17 @@ class PasswordOnlyForNonStaffBasicAuthentication(BasicAuthentication):
         if getattr(settings, "TAAMIR_REQUIRE_STAFF_MFA", False) and user_is_staff_role(user):
             raise AuthenticationFailed(_("Staff accounts cannot use a password alone on the API: use an API token."))
         return user, auth
+
+
+class PasswordOnlyForNonStaffBasicAuthenticationScheme(OpenApiAuthenticationExtension):
+    """Describes the class above in the OpenAPI schema as what it is on the wire: HTTP Basic."""
+
+    target_class = PasswordOnlyForNonStaffBasicAuthentication
+    name = "basicAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "basic",
+            "description": "Accounts without a staff role; staff use an API token (Authorization: Token …).",
+        }

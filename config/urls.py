@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("plans.urls")),
     path("", include("tiles.urls")),
     path("", include("tiles.ogc_urls")),
+    path("", include("tiles.mapproxy_urls")),
     path("", include("etl.urls")),
     # Public verification of an issued document: the address printed on the PDF and in its QR code.
     path("verify/<str:code>/", verify_document, name="verify"),

@@ -7,9 +7,11 @@ size is read with bounded memory. Every GDAL failure becomes a :class:`LayerRead
 
 from __future__ import annotations
 
+import warnings
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -180,3 +182,111 @@ def read_batches(*, info: LayerInfo, batch_size: int = 20_000) -> Iterator[Featu
                 yield out
     except (DataSourceError, DataLayerError, FieldError, GeometryError, OSError) as exc:
         raise LayerReadError(f"{path.name}: reading failed ({_one_line(exc)})") from exc
+
+
+# --- writing layers (exports) ---------------------------------------------------------------------
+
+# The kinds of attribute an export declares, and the Arrow type GDAL receives for each.
+FIELD_KINDS = ("string", "integer", "float", "boolean", "date", "datetime")
+
+
+class LayerWriteError(Exception):
+    """GDAL could not write the file; the message is one line."""
+
+
+@dataclass(frozen=True)
+class OutputFormat:
+    """A file format exports write: GDAL's driver, the file suffix, the layer options and the media type."""
+
+    name: str
+    driver: str
+    suffix: str
+    media_type: str
+    layer_options: tuple[tuple[str, str], ...] = ()
+    zipped: bool = False  # written as several files (Shapefile) and handed over as one zip
+
+
+OUTPUT_FORMATS: dict[str, OutputFormat] = {
+    "gpkg": OutputFormat("gpkg", "GPKG", ".gpkg", "application/geopackage+sqlite3"),
+    "shp": OutputFormat("shp", "ESRI Shapefile", ".shp", "application/zip", zipped=True),
+    "geojson": OutputFormat(
+        "geojson", "GeoJSON", ".geojson", "application/geo+json", layer_options=(("RFC7946", "YES"),)
+    ),
+    "csv": OutputFormat("csv", "CSV", ".csv", "text/csv", layer_options=(("GEOMETRY", "AS_WKT"),)),
+    "kml": OutputFormat("kml", "KML", ".kml", "application/vnd.google-earth.kml+xml"),
+    "fgb": OutputFormat("fgb", "FlatGeobuf", ".fgb", "application/vnd.flatgeobuf"),
+}
+
+
+def _arrow_type(kind: str):
+    import pyarrow as pa
+
+    return {
+        "string": pa.string(),
+        "integer": pa.int64(),
+        "float": pa.float64(),
+        "boolean": pa.bool_(),
+        "date": pa.date32(),
+        "datetime": pa.timestamp("ms", tz="UTC"),
+    }[kind]
+
+
+def _arrow_array(values: list, kind: str):
+    """One column as an Arrow array; decimals become floats, aware date-times are stored in UTC."""
+    import pyarrow as pa
+
+    if kind == "float" and any(isinstance(value, Decimal) for value in values[:1] if value is not None):
+        values = [float(value) if value is not None else None for value in values]
+    return pa.array(values, type=_arrow_type(kind))
+
+
+def write_layer(
+    *,
+    path: Path,
+    fmt: str,
+    layer: str,
+    fields: list[tuple[str, str]],
+    batches: Iterator[tuple[list[list], list[bytes | None]]],
+    geometry_type: str,
+    srid: int = 4326,
+) -> None:
+    """Write features into a new file at ``path`` in format ``fmt`` (a key of :data:`OUTPUT_FORMATS`).
+
+    ``fields`` are ``(name, kind)`` pairs (kinds in :data:`FIELD_KINDS`); each batch holds one list of
+    values per field (in the order of ``fields``) and the features' WKB geometries. The batches reach GDAL as one Arrow
+    stream, consumed batch by batch, so memory stays bounded by one batch whatever the layer's size.
+    A Shapefile is written as its sidecar files next to ``path`` (``.shp``, ``.shx``, ``.dbf``, ``.prj``,
+    ``.cpg``); zipping them is the caller's business.
+    """
+    import pyarrow as pa
+
+    output = OUTPUT_FORMATS[fmt]
+    schema = pa.schema(
+        [pa.field(name, _arrow_type(kind)) for name, kind in fields]
+        + [pa.field("geometry", pa.binary(), metadata={b"ARROW:extension:name": b"geoarrow.wkb"})]
+    )
+
+    def record_batches() -> Iterator[pa.RecordBatch]:
+        for columns, wkb in batches:
+            arrays = [_arrow_array(values, kind) for values, (_name, kind) in zip(columns, fields, strict=True)]
+            arrays.append(pa.array(wkb, type=pa.binary()))
+            yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+    reader = pa.RecordBatchReader.from_batches(schema, record_batches())
+    with warnings.catch_warnings():
+        # GDAL warns that a Shapefile keeps date-times as text and that KML drops the CRS name: both expected.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            pyogrio.raw.write_arrow(
+                reader,
+                str(path),
+                layer=layer,
+                driver=output.driver,
+                geometry_name="geometry",
+                geometry_type=geometry_type,
+                crs=f"EPSG:{srid}",
+                encoding="UTF-8" if output.driver == "ESRI Shapefile" else None,
+                layer_options=dict(output.layer_options) or None,
+            )
+        except (DataSourceError, DataLayerError, FieldError, GeometryError, OSError, ValueError) as exc:
+            raise LayerWriteError(f"{path.name}: writing failed ({_one_line(exc)})") from exc

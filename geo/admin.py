@@ -9,7 +9,16 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from geo.models import AdminArea, ConstraintArea, Parcel, ZoneRegulation, ZoningPlan, ZoningZone, reference_key
+from geo.models import (
+    AdminArea,
+    ConstraintArea,
+    Orthophoto,
+    Parcel,
+    ZoneRegulation,
+    ZoningPlan,
+    ZoningZone,
+    reference_key,
+)
 
 
 class GeometrySummaryMixin:
@@ -99,3 +108,16 @@ class ConstraintAreaAdmin(GeometrySummaryMixin, admin.ModelAdmin):
     search_fields = ["name", "source_key"]
     exclude = ["geom"]
     readonly_fields = ["geometry_summary"]
+
+
+@admin.register(Orthophoto)
+class OrthophotoAdmin(admin.ModelAdmin):
+    """Orthophotos are imported with ``manage.py import_raster``; the admin shows them, read-only."""
+
+    list_display = ["name", "title", "srid", "width", "height", "imported_at"]
+    search_fields = ["name", "title"]
+    exclude = ["bounds"]
+    readonly_fields = ["name", "file", "srid", "width", "height", "source", "imported_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False

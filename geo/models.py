@@ -223,3 +223,33 @@ class AuthorisedWork(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+
+def orthophoto_upload_path(instance: Orthophoto, filename: str) -> str:
+    return f"orthophotos/{instance.name}.tif"
+
+
+class Orthophoto(models.Model):
+    """An aerial or satellite image imported by the ETL (``import_raster``), kept as a Cloud-Optimised GeoTIFF.
+
+    Orthophotos are public: the geo-portal serves them as raster tiles through MapProxy (``/mapproxy/``)
+    in their own CRS's grid and in web mercator. ``bounds`` is the image's footprint in EPSG:4326.
+    """
+
+    name = models.SlugField(_("name"), max_length=80, unique=True)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    file = models.FileField(_("Cloud-Optimised GeoTIFF"), upload_to=orthophoto_upload_path, max_length=300)
+    srid = models.PositiveIntegerField(_("CRS (EPSG)"))
+    bounds = models.PolygonField(_("footprint"), srid=STORAGE_SRID)
+    width = models.PositiveIntegerField(_("width (pixels)"))
+    height = models.PositiveIntegerField(_("height (pixels)"))
+    source = models.CharField(_("source"), max_length=300, blank=True)  # the imported file's name or address
+    imported_at = models.DateTimeField(_("imported at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("orthophoto")
+        verbose_name_plural = _("orthophotos")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.title or self.name

@@ -26,3 +26,31 @@ def map_initial_extent() -> BBox | None:
         if extent is not None:
             return tuple(float(value) for value in extent)
     return None
+
+
+def authorised_work_filters(*, language: str) -> dict:
+    """Choices of the map's authorised-works filters: the procedures present (code, name in ``language``)
+    and the range of decision dates (ISO dates, or None when no work is published yet).
+    """
+    from django.db.models import Max, Min
+
+    from geo.models import AuthorisedWork
+    from permits.models import Procedure
+
+    rows = AuthorisedWork.objects.order_by().values("procedure_code", "procedure_name").distinct()
+    present = {row["procedure_code"]: row["procedure_name"] for row in rows}
+    name_field = {"ar": "name_ar", "en": "name_en"}.get(language, "name_fr")
+    localised = {
+        procedure.code: getattr(procedure, name_field) or procedure.name_fr
+        for procedure in Procedure.objects.filter(code__in=present)
+    }
+    procedures = sorted(
+        ({"code": code, "name": localised.get(code) or name or code} for code, name in present.items()),
+        key=lambda item: item["code"],
+    )
+    dates = AuthorisedWork.objects.aggregate(first=Min("decision_date"), last=Max("decision_date"))
+    return {
+        "procedures": procedures,
+        "firstDecision": dates["first"].isoformat() if dates["first"] else None,
+        "lastDecision": dates["last"].isoformat() if dates["last"] else None,
+    }

@@ -1,22 +1,25 @@
 """HTML pages of the geo app: the public map.
 
 The page carries no data of its own: the map script reads its settings and every UI string from two
-``json_script`` blocks built here (``map-config`` and ``map-strings``), then loads its layers from the
-geo API. Strings are translated on the server, so the script holds no text in any language.
+``json_script`` blocks built here (``map-config`` and ``map-strings``), then loads authorised works and
+parcels as vector tiles (``/tiles/``), the other layers from the geo API, and listens to the live events
+(``/geo/events``) to redraw what changed. Strings are translated on the server, so the script holds no
+text in any language.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import get_language, get_language_bidi, pgettext
 from django.utils.translation import gettext as _
 
-from geo.models import ConstraintKind
-from geo.selectors_map import map_initial_extent
+from geo.models import AuthorisedWorkStatus, ConstraintKind
+from geo.selectors_map import authorised_work_filters, map_initial_extent
 
 # The geo API endpoints the map reads (names in geo/api/urls.py), by the key the script uses.
 API_ROUTES = {
@@ -25,7 +28,9 @@ API_ROUTES = {
     "zoning": "geo-api:zoning-list",
     "constraints": "geo-api:constraint-list",
 }
-# Parcels are loaded, drawn and clickable from this zoom level up (EPSG:3857 zoom, ~4.8 m/pixel).
+# The vector-tile layers the map draws (names in tiles.vector.TILE_SPECS), by the key the script uses.
+TILE_LAYERS = {"authorisedWorks": "authorised_works", "parcels": "parcels"}
+# Parcels are drawn and clickable from this zoom level up (EPSG:3857 zoom, ~4.8 m/pixel).
 PARCEL_MIN_ZOOM = 15
 # Where the map opens when no commune is loaded yet: Casablanca.
 DEFAULT_CENTER_LON_LAT = (-7.5898, 33.5731)
@@ -93,6 +98,24 @@ def map_strings() -> dict[str, Any]:
         "notSet": _("Not set"),
         "uses": _use_labels(),
         "constraintKinds": {kind.value: str(kind.label) for kind in ConstraintKind},
+        "workStatuses": {status.value: str(status.label) for status in AuthorisedWorkStatus},
+        "permit": _("Permit %(reference)s"),
+        "permitReference": _("Permit reference"),
+        "procedure": _("Procedure"),
+        "decisionDate": _("Decision date"),
+        "status": _("Status"),
+        "floors": _("Floors"),
+        "use": _("Use"),
+        "builtArea": _("Built area"),
+        "dwellings": _("Dwellings"),
+        "verify": _("Check this permit’s authenticity"),
+        "zoomForDetails": _("Zoom in for the full summary of this permit."),
+        "workSelected": _("Permit %(reference)s selected."),
+        "closeWork": _("Close the permit summary"),
+        "decidedUpTo": _("Decided on or before %(date)s"),
+        "anyDate": _("Any date"),
+        "liveUpdated": _("The map was updated: %(count)s change(s) just published."),
+        "worksInView": _("%(count)s permit(s) in view."),
     }
 
 
@@ -109,14 +132,30 @@ def map_config() -> dict[str, Any]:
         "defaultCenter": list(DEFAULT_CENTER_LON_LAT),
         "defaultZoom": DEFAULT_ZOOM,
         "parcelMinZoom": PARCEL_MIN_ZOOM,
+        "tiles": {
+            key: reverse("tiles:tile", args=[layer, 0, 0, 0]).replace("/0/0/0.pbf", "/{z}/{x}/{y}.pbf")
+            for key, layer in TILE_LAYERS.items()
+        },
+        "tilesMaxZoom": settings.TAAMIR_TILES_MAX_ZOOM,
+        "events": reverse("tiles:events"),
+        "verifyUrl": reverse("verify", args=["CODE"]).replace("CODE", "{code}"),
+        "works": authorised_work_filters(language=language),
     }
 
 
+def _open_data_url() -> str | None:
+    try:
+        return reverse("etl:open_data")
+    except NoReverseMatch:
+        return None
+
+
 def public_map(request: HttpRequest) -> HttpResponse:
-    """The public map: administrative areas, zoning, constraints and parcels, with a parcel search."""
+    """The public map: authorised works (live), parcels, zoning, constraints and administrative areas."""
     context = {
         "map_config": map_config(),
         "map_strings": map_strings(),
         "parcel_min_zoom": PARCEL_MIN_ZOOM,
+        "open_data_url": _open_data_url(),
     }
     return render(request, "geo/map.html", context)

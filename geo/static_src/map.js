@@ -1,9 +1,12 @@
-// The public map of Taamir: administrative areas, zoning, constraint areas and parcels drawn from the
-// geo API over a plain background (no base-map tiles, nothing fetched from another host), a parcel
-// search with suggestions, and an information panel for the selected parcel.
+// The public map of Taamir: authorised works and parcels as vector tiles from /tiles/, administrative
+// areas, zoning and constraint areas from the geo API, over a plain background (no base-map tiles,
+// nothing fetched from another host); filters and a time slider for the works, a parcel search with
+// suggestions, an information panel for the selected parcel or permit, and live updates: every change
+// published by the server (/geo/events, server-sent events) redraws the tiles of that layer.
 //
-// The page gives us two JSON blocks (geo/views.py): "map-config" (API addresses, language, where to
-// open) and "map-strings" (every text shown, already translated). No UI text lives in this file.
+// The page gives us two JSON blocks (geo/views.py): "map-config" (API and tile addresses, language,
+// where to open, the works' filter choices) and "map-strings" (every text shown, already translated).
+// No UI text lives in this file.
 import "ol/ol.css";
 import "./map.css";
 
@@ -14,10 +17,15 @@ import { getWidth } from "ol/extent.js";
 import GeoJSON from "ol/format/GeoJSON.js";
 import LayerGroup from "ol/layer/Group.js";
 import VectorLayer from "ol/layer/Vector.js";
+import VectorTileLayer from "ol/layer/VectorTile.js";
+import MVT from "ol/format/MVT.js";
+import { toFeature } from "ol/render/Feature.js";
+import VectorTileSource from "ol/source/VectorTile.js";
 import { bbox as bboxStrategy } from "ol/loadingstrategy.js";
 import { fromLonLat, toLonLat, transformExtent } from "ol/proj.js";
 import VectorSource from "ol/source/Vector.js";
-import { Fill, Stroke, Style, Text } from "ol/style.js";
+import { Circle as CircleStyle, Fill, Stroke, Style, Text } from "ol/style.js";
+import { element, formatter, isolator, readJson } from "./dom.js";
 
 const config = readJson("map-config");
 const strings = readJson("map-strings");
@@ -40,32 +48,9 @@ const geojson = new GeoJSON({ dataProjection: "EPSG:4326", featureProjection: "E
 // Small helpers
 // ---------------------------------------------------------------------------------------------
 
-function readJson(id) {
-  const element = document.getElementById(id);
-  return element ? JSON.parse(element.textContent) : {};
-}
 
-// On a right-to-left page, values put into a sentence (references, numbers) are isolated from the
-// Arabic around them (U+2068 FIRST STRONG ISOLATE … U+2069 POP DIRECTIONAL ISOLATE).
-const isolate = rtl ? (value) => `\u2068${value}\u2069` : (value) => String(value);
-
-/** Replace the "%(name)s" placeholders of a translated string. */
-function format(template, values) {
-  return template.replace(/%\((\w+)\)s/g, (match, name) => (name in values ? isolate(values[name]) : match));
-}
-
-function element(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (name === "className") node.className = value;
-    else if (name === "style") Object.assign(node.style, value);
-    else node.setAttribute(name, value);
-  }
-  for (const child of children) {
-    if (child !== null && child !== undefined) node.append(child);
-  }
-  return node;
-}
+const isolate = isolator(rtl);
+const format = formatter(isolate);
 
 class ApiError extends Error {}
 
@@ -304,6 +289,60 @@ const highlightStyle = [
 ];
 
 // ---------------------------------------------------------------------------------------------
+// Authorised works: a colour per procedure, lapsed and withdrawn permits in grey; the filters
+// (procedure, period, time slider) hide features on the client, so tiles stay shared and cached
+// ---------------------------------------------------------------------------------------------
+
+// Colour-blind-friendly hues, given to the procedures in the order of the filter list.
+const PROCEDURE_PALETTE = ["#1f77b4", "#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#a6761d", "#0f4c81"];
+const ENDED_STATUSES = new Set(["lapsed", "withdrawn"]);
+const procedureCodes = (config.works?.procedures || []).map((procedure) => procedure.code);
+
+function procedureColour(code) {
+  const index = procedureCodes.indexOf(code);
+  if (index >= 0) return PROCEDURE_PALETTE[index % PROCEDURE_PALETTE.length];
+  const [r, g, b] = hslToRgb((hashString(code || "?") * 137.508) % 300, 60, 42);
+  return `rgb(${r}, ${g}, ${b})`;
+}
+
+const worksFilter = { procedures: new Set(procedureCodes), since: "", until: "", sliderUntil: "" };
+
+/** Whether the filters let a work through (procedures unknown when the page was built are shown). */
+function workShown(feature) {
+  const code = feature.get("procedure_code");
+  if (procedureCodes.includes(code) && !worksFilter.procedures.has(code)) return false;
+  const date = feature.get("decision_date") || "";
+  if (worksFilter.since && date < worksFilter.since) return false;
+  if (worksFilter.until && date > worksFilter.until) return false;
+  if (worksFilter.sliderUntil && date > worksFilter.sliderUntil) return false;
+  return true;
+}
+
+const workStyleCache = new globalThis.Map();
+
+function workStyle(feature) {
+  if (!workShown(feature)) return undefined;
+  const code = feature.get("procedure_code") || "";
+  const ended = ENDED_STATUSES.has(feature.get("status"));
+  const point = feature.getType() === "Point";
+  const key = `${code}|${ended}|${point}`;
+  if (!workStyleCache.has(key)) {
+    const colour = ended ? "#6b7280" : procedureColour(code);
+    const stroke = new Stroke({ color: ended ? "#374151" : "#ffffff", width: point ? 1.5 : 2, lineDash: ended ? [4, 3] : undefined });
+    workStyleCache.set(
+      key,
+      point
+        ? new Style({ image: new CircleStyle({ radius: 6, fill: new Fill({ color: colour }), stroke }) })
+        : [
+            new Style({ stroke: new Stroke({ color: colour, width: 5 }) }),
+            new Style({ fill: new Fill({ color: ended ? "rgba(107, 114, 128, 0.35)" : colour }), stroke }),
+          ],
+    );
+  }
+  return workStyleCache.get(key);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Sources loaded by bbox from the API
 // ---------------------------------------------------------------------------------------------
 
@@ -378,8 +417,25 @@ const zoningLayer = new VectorLayer({ source: zoningSource, style: zoningStyle, 
 const constraintSource = apiSource(config.api.constraints);
 const constraintLayer = new VectorLayer({ source: constraintSource, style: constraintStyle, minZoom: 9, zIndex: 20 });
 
-const parcelSource = apiSource(config.api.parcels);
-const parcelLayer = new VectorLayer({
+// ---------------------------------------------------------------------------------------------
+// Vector tiles: parcels and authorised works
+// ---------------------------------------------------------------------------------------------
+
+// Each live change of a layer bumps its version: the tile URLs change, so neither the browser's HTTP
+// cache nor OpenLayers' tile cache can answer with a tile older than the change.
+const tileVersions = { parcels: 0, authorisedWorks: 0 };
+
+function tileUrl(key) {
+  const template = config.tiles[key];
+  return tileVersions[key] ? `${template}?v=${tileVersions[key]}` : template;
+}
+
+function tileSource(key, minZoom) {
+  return new VectorTileSource({ format: new MVT(), url: tileUrl(key), minZoom, maxZoom: config.tilesMaxZoom || 20 });
+}
+
+const parcelSource = tileSource("parcels", 14);
+const parcelLayer = new VectorTileLayer({
   source: parcelSource,
   style: parcelStyle,
   declutter: "parcels",
@@ -387,10 +443,14 @@ const parcelLayer = new VectorLayer({
   zIndex: 30,
 });
 
+const worksSource = tileSource("authorisedWorks", 5);
+const worksLayer = new VectorTileLayer({ source: worksSource, style: workStyle, zIndex: 35, minZoom: 5 });
+
 const highlightSource = new VectorSource();
 const highlightLayer = new VectorLayer({ source: highlightSource, style: highlightStyle, zIndex: 50 });
 
 const switchableLayers = {
+  authorisedWorks: worksLayer,
   adminAreas: adminLayers,
   zoning: zoningLayer,
   constraints: constraintLayer,
@@ -411,7 +471,7 @@ const view = new View({
 const map = new Map({
   target: mapElement,
   view,
-  layers: [zoningLayer, constraintLayer, parcelLayer, adminLayers, highlightLayer],
+  layers: [zoningLayer, constraintLayer, parcelLayer, worksLayer, adminLayers, highlightLayer],
   controls: defaultControls({
     attribution: false,
     rotate: false,
@@ -430,9 +490,22 @@ if (Array.isArray(config.extent)) {
 
 map.on("loadstart", () => mapElement.setAttribute("aria-busy", "true"));
 map.on("loadend", () => mapElement.setAttribute("aria-busy", "false"));
-parcelSource.on("featuresloadend", () => {
-  mapElement.dataset.parcelCount = String(parcelSource.getFeatures().length);
-});
+function featuresInView(layer) {
+  if (!layer.getVisible() || !layer.isVisible(view)) return [];
+  const byId = new globalThis.Map();
+  for (const feature of layer.getFeaturesInExtent(view.calculateExtent(map.getSize()))) {
+    byId.set(feature.getId() ?? feature.get("reference"), feature);
+  }
+  return [...byId.values()];
+}
+
+function countFeatures() {
+  mapElement.dataset.parcelCount = String(featuresInView(parcelLayer).length);
+  const works = featuresInView(worksLayer).filter(workShown);
+  mapElement.dataset.workCount = String(works.length);
+  worksCount.textContent = worksLayer.getVisible() ? format(strings.worksInView, { count: works.length }) : "";
+}
+map.on("rendercomplete", countFeatures);
 
 // ---------------------------------------------------------------------------------------------
 // Layer switcher, hints and legend
@@ -450,13 +523,10 @@ for (const checkbox of document.querySelectorAll("input[data-layer]")) {
 }
 
 const zoomHint = document.getElementById("parcel-zoom-hint");
-const truncatedHint = document.getElementById("parcel-truncated-hint");
 
 function updateHints() {
   const zoom = view.getZoom() ?? 0;
-  const parcelsWanted = parcelLayer.getVisible();
-  zoomHint.hidden = !(parcelsWanted && zoom < config.parcelMinZoom - ZOOM_EPSILON);
-  truncatedHint.hidden = !(parcelsWanted && zoomHint.hidden && parcelSource.get("truncated"));
+  zoomHint.hidden = !(parcelLayer.getVisible() && zoom < config.parcelMinZoom - ZOOM_EPSILON);
 }
 
 const zoningLegend = document.getElementById("zoning-legend");
@@ -521,7 +591,7 @@ map.on("moveend", () => {
   updateHints();
   updateLegend();
 });
-for (const source of [zoningSource, constraintSource, parcelSource]) {
+for (const source of [zoningSource, constraintSource]) {
   source.on("featuresloadend", () => {
     updateHints();
     updateLegend();
@@ -536,7 +606,9 @@ updateHints();
 const panel = document.getElementById("parcel-panel");
 const panelTitle = document.getElementById("parcel-panel-title");
 const panelBody = document.getElementById("parcel-panel-body");
-document.getElementById("parcel-panel-close").addEventListener("click", clearSelection);
+const closeButton = document.getElementById("parcel-panel-close");
+const closeParcelLabel = closeButton.getAttribute("aria-label");
+closeButton.addEventListener("click", clearSelection);
 
 function formatMetres(value) {
   return format(strings.metresValue, { value: numberFormat.format(value) });
@@ -620,6 +692,10 @@ function renderPanel(properties) {
       : element("p", {}, strings.noConstraint),
   );
   panel.dataset.selectedReference = properties.reference;
+  panel.dataset.selectedKind = "parcel";
+  delete panel.dataset.status;
+  delete panel.dataset.workId;
+  closeButton.setAttribute("aria-label", closeParcelLabel);
   panel.hidden = false;
 }
 
@@ -643,6 +719,9 @@ function clearSelection() {
   highlightSource.clear();
   panel.hidden = true;
   panel.dataset.selectedReference = "";
+  delete panel.dataset.selectedKind;
+  delete panel.dataset.status;
+  delete panel.dataset.workId;
   delete mapElement.dataset.selectedReference;
 }
 
@@ -668,6 +747,14 @@ async function selectByReference(reference) {
 }
 
 map.on("singleclick", async (event) => {
+  const work = worksLayer.getVisible()
+    ? map.forEachFeatureAtPixel(event.pixel, (feature) => feature, { layerFilter: (l) => l === worksLayer, hitTolerance: 3 })
+    : undefined;
+  if (work) {
+    ++selectionRequest;
+    selectWork(work);
+    return;
+  }
   if ((view.getZoom() ?? 0) < config.parcelMinZoom - ZOOM_EPSILON || !parcelLayer.getVisible()) return;
   const [lon, lat] = toLonLat(event.coordinate);
   const request = ++selectionRequest;
@@ -687,10 +774,230 @@ map.on("singleclick", async (event) => {
 
 map.on("pointermove", (event) => {
   if (event.dragging) return;
-  const overParcel =
-    parcelLayer.isVisible(view) && map.hasFeatureAtPixel(event.pixel, { layerFilter: (l) => l === parcelLayer });
-  mapElement.classList.toggle("over-parcel", overParcel);
+  const overFeature = map.hasFeatureAtPixel(event.pixel, {
+    layerFilter: (l) => (l === parcelLayer && parcelLayer.isVisible(view)) || l === worksLayer,
+  });
+  mapElement.classList.toggle("over-parcel", overFeature);
 });
+
+// ---------------------------------------------------------------------------------------------
+// The summary of a clicked permit (authorised work), with its verification link
+// ---------------------------------------------------------------------------------------------
+
+const dateFormat = new Intl.DateTimeFormat(config.numberLocale, { dateStyle: "long", timeZone: "UTC" });
+const procedureNames = Object.fromEntries((config.works?.procedures || []).map((p) => [p.code, p.name]));
+
+function formatDate(iso) {
+  const time = Date.parse(`${iso}T00:00:00Z`);
+  return Number.isNaN(time) ? iso : dateFormat.format(new Date(time));
+}
+
+function renderWorkPanel(feature) {
+  const p = feature.getProperties();
+  const present = (value) => value !== undefined && value !== null && value !== "";
+  const rows = [
+    [strings.permitReference, element("bdi", {}, p.reference), { className: "work-reference" }],
+    [strings.procedure, element("bdi", {}, procedureNames[p.procedure_code] || p.procedure_name || p.procedure_code)],
+    [strings.decisionDate, formatDate(p.decision_date)],
+    [strings.status, strings.workStatuses?.[p.status] || p.status, { className: "work-status" }],
+  ];
+  if (present(p.commune_name)) rows.push([strings.commune, element("bdi", {}, p.commune_name)]);
+  if (present(p.floors)) rows.push([strings.floors, numberFormat.format(p.floors)]);
+  if (present(p.use)) rows.push([strings.use, strings.uses?.[p.use] || p.use]);
+  if (present(p.built_area_m2)) {
+    rows.push([strings.builtArea, format(strings.areaValue, { value: numberFormat.format(p.built_area_m2) })]);
+  }
+  if (present(p.dwellings)) rows.push([strings.dwellings, numberFormat.format(p.dwellings)]);
+  panelTitle.replaceChildren(format(strings.permit, { reference: p.reference }));
+  panelBody.replaceChildren(
+    factList(rows),
+    p.verification_code
+      ? element(
+          "p",
+          { className: "verify-link" },
+          element("a", { href: config.verifyUrl.replace("{code}", encodeURIComponent(p.verification_code)) }, strings.verify),
+        )
+      : element("p", { className: "hint" }, strings.zoomForDetails),
+  );
+  panel.dataset.selectedReference = p.reference;
+  panel.dataset.selectedKind = "work";
+  panel.dataset.status = p.status || "";
+  panel.dataset.workId = String(feature.getId());
+  closeButton.setAttribute("aria-label", strings.closeWork);
+  panel.hidden = false;
+}
+
+function selectWork(feature) {
+  highlightSource.clear();
+  highlightSource.addFeature(toFeature(feature));
+  renderWorkPanel(feature);
+  mapElement.dataset.selectedReference = feature.get("reference");
+  showStatus(format(strings.workSelected, { reference: feature.get("reference") }));
+}
+
+/** After the filters changed: drop the selected permit when the filters now hide it. */
+function refreshSelectedWork() {
+  if (panel.dataset.selectedKind !== "work") return;
+  const id = panel.dataset.workId;
+  const feature = worksLayer
+    .getFeaturesInExtent(view.calculateExtent(map.getSize()))
+    .find((candidate) => String(candidate.getId()) === id);
+  if (!feature || !workShown(feature)) clearSelection();
+}
+
+// A works tile of the latest version arrived: if it holds the selected permit, show its new state.
+// (Tiles of older versions may still be drawn meanwhile; only fresh ones are trusted.)
+worksSource.on("tileloadend", (event) => {
+  if (panel.dataset.selectedKind !== "work" || !isCurrentWorksTile(event.tile)) return;
+  const feature = (event.tile.getFeatures?.() || []).find((f) => String(f.getId()) === panel.dataset.workId);
+  if (feature) renderWorkPanel(feature);
+});
+
+function isCurrentWorksTile(tile) {
+  const version = tileVersions.authorisedWorks;
+  return version ? String(tile.key).endsWith(`?v=${version}`) : !String(tile.key).includes("?v=");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Filters of the works: procedures, period, time slider by decision date
+// ---------------------------------------------------------------------------------------------
+
+const DAY_MS = 86_400_000;
+const isoDate = (time) => new Date(time).toISOString().slice(0, 10);
+const worksCount = document.getElementById("works-count");
+const periodSelect = document.getElementById("works-period");
+const slider = document.getElementById("works-slider");
+const sliderValue = document.getElementById("works-slider-value");
+const firstDecision = config.works?.firstDecision ? Date.parse(`${config.works.firstDecision}T00:00:00Z`) : null;
+const lastDay = Math.max(Date.parse(`${config.works?.lastDecision || isoDate(Date.now())}T00:00:00Z`), Date.now());
+
+for (const swatch of document.querySelectorAll("[data-procedure-swatch]")) {
+  swatch.style.backgroundColor = procedureColour(swatch.dataset.procedureSwatch);
+  swatch.style.borderColor = "#ffffff";
+}
+
+function applyWorkFilters() {
+  worksLayer.changed();
+  refreshSelectedWork();
+}
+
+for (const checkbox of document.querySelectorAll('input[name="procedure"]')) {
+  checkbox.addEventListener("change", () => {
+    if (checkbox.checked) worksFilter.procedures.add(checkbox.value);
+    else worksFilter.procedures.delete(checkbox.value);
+    applyWorkFilters();
+  });
+}
+
+function periodRange(value) {
+  const now = new Date();
+  const year = now.getUTCFullYear();
+  switch (value) {
+    case "30d":
+      return [isoDate(now.getTime() - 30 * DAY_MS), ""];
+    case "12m":
+      return [isoDate(Date.UTC(year - 1, now.getUTCMonth(), now.getUTCDate())), ""];
+    case "year":
+      return [`${year}-01-01`, ""];
+    case "lastyear":
+      return [`${year - 1}-01-01`, `${year - 1}-12-31`];
+    default:
+      return ["", ""];
+  }
+}
+
+periodSelect.addEventListener("change", () => {
+  [worksFilter.since, worksFilter.until] = periodRange(periodSelect.value);
+  applyWorkFilters();
+});
+
+function updateSlider() {
+  const atEnd = Number(slider.value) >= Number(slider.max);
+  worksFilter.sliderUntil = atEnd || firstDecision === null ? "" : isoDate(firstDecision + Number(slider.value) * DAY_MS);
+  sliderValue.textContent = worksFilter.sliderUntil
+    ? format(strings.decidedUpTo, { date: formatDate(worksFilter.sliderUntil) })
+    : strings.anyDate;
+  slider.setAttribute("aria-valuetext", sliderValue.textContent);
+}
+
+slider.max = String(firstDecision === null ? 0 : Math.max(0, Math.round((lastDay - firstDecision) / DAY_MS)));
+slider.value = slider.max;
+slider.disabled = firstDecision === null;
+slider.addEventListener("input", () => {
+  updateSlider();
+  applyWorkFilters();
+});
+updateSlider();
+
+// ---------------------------------------------------------------------------------------------
+// Live updates: server-sent events from /geo/events redraw the tiles of the layer that changed
+// ---------------------------------------------------------------------------------------------
+
+const TILE_KEYS = { authorised_works: "authorisedWorks", parcels: "parcels" };
+const TILE_SOURCES = { authorisedWorks: worksSource, parcels: parcelSource };
+const API_SOURCES = { zoning: zoningSource, constraints: constraintSource };
+const liveElement = document.getElementById("works-live");
+let liveChanges = 0;
+let pendingKeys = new Set();
+let refreshTimer = 0;
+
+function refreshTiles(keys) {
+  for (const key of keys) {
+    tileVersions[key] += 1;
+    TILE_SOURCES[key].setUrl(tileUrl(key));
+  }
+  map.once("rendercomplete", () => {
+    mapElement.dataset.liveRefreshed = String(liveChanges);
+  });
+}
+
+function onChange(change) {
+  liveChanges += 1;
+  mapElement.dataset.liveChanges = String(liveChanges);
+  const key = TILE_KEYS[change.layer];
+  if (change.layer === "authorised_works" && change.action === "delete" && String(change.id) === panel.dataset.workId) {
+    clearSelection();
+  }
+  if (key) {
+    // Changes arriving together (one import, one transaction) reload the tiles once.
+    pendingKeys.add(key);
+    window.clearTimeout(refreshTimer);
+    refreshTimer = window.setTimeout(() => {
+      const keys = pendingKeys;
+      pendingKeys = new Set();
+      refreshTiles(keys);
+    }, 30);
+  } else if (API_SOURCES[change.layer]) {
+    API_SOURCES[change.layer].refresh();
+  }
+  if (liveElement) liveElement.textContent = format(strings.liveUpdated, { count: liveChanges });
+}
+
+function listenToChanges() {
+  if (!config.events || typeof EventSource === "undefined") return;
+  let interrupted = false;
+  const events = new EventSource(config.events);
+  events.addEventListener("open", () => {
+    mapElement.dataset.live = "open";
+    // Changes made while we were disconnected were not sent to us: reload everything once.
+    if (interrupted) refreshTiles(new Set(Object.keys(TILE_SOURCES)));
+    interrupted = false;
+  });
+  events.addEventListener("change", (event) => {
+    try {
+      onChange(JSON.parse(event.data));
+    } catch {
+      // A garbled event: ignore it, the next one will refresh the map.
+    }
+  });
+  events.addEventListener("error", () => {
+    interrupted = true;
+    mapElement.dataset.live = "reconnecting";
+  });
+  window.addEventListener("pagehide", () => events.close());
+}
+
+listenToChanges();
 
 // ---------------------------------------------------------------------------------------------
 // The search box: a combobox with suggestions (WAI-ARIA combobox pattern, list autocomplete)

@@ -20,9 +20,10 @@ import { bbox as bboxStrategy } from "ol/loadingstrategy.js";
 import { fromLonLat, toLonLat, transformExtent } from "ol/proj.js";
 import VectorSource from "ol/source/Vector.js";
 import { Fill, Stroke, Style, Text } from "ol/style.js";
+import { element, formatter, isolator, readJson } from "./dom.js";
 
-const config = readJson("wizard-config");
-const strings = readJson("wizard-strings");
+const config = readJson("wizard-config", null);
+const strings = readJson("wizard-strings", null);
 const ZOOM_EPSILON = 0.01;
 const SUGGEST_DELAY_MS = 250;
 const MIN_QUERY_LENGTH = 2;
@@ -32,27 +33,9 @@ const rtl = document.documentElement.dir === "rtl";
 const numberFormat = new Intl.NumberFormat(config.numberLocale, { maximumFractionDigits: 0 });
 const geojson = new GeoJSON({ dataProjection: "EPSG:4326", featureProjection: "EPSG:3857" });
 
-function readJson(id) {
-  const node = document.getElementById(id);
-  return node ? JSON.parse(node.textContent) : null;
-}
 
-const isolate = rtl ? (value) => `\u2068${value}\u2069` : (value) => String(value);
-
-/** Replace the "%(name)s" placeholders of a translated string. */
-function format(template, values) {
-  return template.replace(/%\((\w+)\)s/g, (match, name) => (name in values ? isolate(values[name]) : match));
-}
-
-function element(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (name === "className") node.className = value;
-    else node.setAttribute(name, value);
-  }
-  for (const child of children) if (child !== null && child !== undefined) node.append(child);
-  return node;
-}
+const isolate = isolator(rtl);
+const format = formatter(isolate);
 
 async function fetchJson(url, { signal } = {}) {
   const response = await fetch(url, {
@@ -277,10 +260,10 @@ async function refreshSite() {
 }
 
 // Start from what the server rendered.
-const initialParcels = readJson("wizard-parcels");
+const initialParcels = readJson("wizard-parcels", null);
 if (initialParcels) chosenSource.addFeatures(geojson.readFeatures(initialParcels));
 for (const feature of chosenSource.getFeatures()) feature.setId(String(feature.get("id")));
-const initialSite = readJson("wizard-site");
+const initialSite = readJson("wizard-site", null);
 if (initialSite) siteSource.addFeature(geojson.readFeature({ type: "Feature", geometry: initialSite }));
 mapElement.dataset.chosenCount = String(chosenIds().length);
 mapElement.dataset.siteState = "ready";

@@ -1,0 +1,1 @@
+"""Tests of the geo-portal services: WFS, OGC API – Features, vector tiles, clients."""
