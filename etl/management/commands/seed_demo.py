@@ -11,6 +11,7 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.test.utils import override_settings
 
 from etl.demo import (
     DEMO_COMMUNE_NAME_FR,
@@ -21,6 +22,7 @@ from etl.demo import (
     demo_commune_build,
     demo_commune_delete,
 )
+from etl.opendata.demo import demo_history_seed
 from permits.demo import (
     MEMBERS,
     DemoCommitteesSummary,
@@ -29,6 +31,8 @@ from permits.demo import (
     demo_committees_build,
     demo_dossiers_build,
 )
+from permits.demo_signing import demo_signatures_build
+from plans.demo import demo_plans_build
 
 
 class Command(BaseCommand):
@@ -48,7 +52,16 @@ class Command(BaseCommand):
                 self.stdout.write(f"Deleted {demo_commune_delete()} rows of the previous demo.")
             summary = demo_commune_build()
             committees = demo_committees_build()
-            dossiers = demo_dossiers_build()
+            # The demo walks dossiers to "issued" through the workflow and signs their decisions afterwards
+            # (one PKI, one pass): the rule that a decision is signed before the permit is issued is lifted
+            # for the demo's own building only.
+            with override_settings(TAAMIR_DECISION_REQUIRES_SIGNATURE=False):
+                dossiers = demo_dossiers_build()
+                plans = demo_plans_build()
+                history = demo_history_seed()
+            signatures = demo_signatures_build()
+            for line in (plans.line, history.line, signatures.line):
+                self.stdout.write(line)
         except (DemoError, DemoDossiersError) as exc:
             raise CommandError(str(exc)) from exc
         if not settings.DEBUG:
