@@ -904,7 +904,14 @@ def demo_dossiers_delete(*, commune_code: str = DEMO_COMMUNE_CODE) -> int:
     and the commune's authorised works go first. Audit records stay — the trail is append-only and its chain does
     not depend on the dossiers. Returns the number of dossiers deleted.
     """
+    from permits.signing_models import ApprovedPlan, SignatureRequest
+    from plans.demo import demo_plans_delete
+
     with transaction.atomic():
+        # Signatures and stamped plans point to issued documents and plan versions: they go first.
+        ApprovedPlan.objects.filter(document__dossier__commune__code=commune_code).delete()
+        SignatureRequest.objects.filter(document__dossier__commune__code=commune_code).delete()
+        demo_plans_delete(commune_code=commune_code)
         demo_committee_record_delete(commune_code=commune_code)
         dossiers = Dossier.objects.filter(commune__code=commune_code)
         ids = list(dossiers.values_list("pk", flat=True))

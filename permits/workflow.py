@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -295,8 +296,18 @@ def _first(*guards: Callable[[Dossier, dict], list[str]]) -> Callable[[Dossier, 
 def _decision_document_generated(dossier: Dossier, context: dict) -> list[str]:
     from permits.models import IssuedDocument
 
-    if not IssuedDocument.objects.filter(dossier=dossier, kind=IssuedDocument.Kind.DECISION).exists():
+    decision = (
+        IssuedDocument.objects.filter(dossier=dossier, kind=IssuedDocument.Kind.DECISION, replaced_by__isnull=True)
+        .order_by("-pk")
+        .first()
+    )
+    if decision is None:
         return [_("Generate the decision document first.")]
+    if settings.TAAMIR_DECISION_REQUIRES_SIGNATURE:
+        from permits.signing import document_is_signed
+
+        if not document_is_signed(decision):
+            return [_("The decision must first be signed electronically by the signing authority (Signatures page).")]
     return []
 
 
