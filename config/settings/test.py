@@ -22,3 +22,6 @@ DATABASES["default"].get("OPTIONS", {}).pop("pool", None)  # noqa: F405
 # Live-event streams notice a closed browser at their next heartbeat: keep it short so that no stream
 # (and its listening connection) outlives a browser test.
 TAAMIR_EVENTS_HEARTBEAT_SECONDS = 0.5
+# Most workflow tests issue permits without building a PKI; the production rule (a permit is issued by the
+# signed decision) is switched on in tests/permits/test_decision_signature_guard.py.
+TAAMIR_DECISION_REQUIRES_SIGNATURE = False

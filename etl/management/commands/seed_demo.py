@@ -32,7 +32,7 @@ from permits.demo import (
     demo_dossiers_build,
 )
 from permits.demo_signing import demo_signatures_build
-from plans.demo import demo_plans_build
+from plans.demo import demo_pdf_plans_build, demo_plans_build
 
 
 class Command(BaseCommand):
@@ -58,6 +58,7 @@ class Command(BaseCommand):
             with override_settings(TAAMIR_DECISION_REQUIRES_SIGNATURE=False):
                 dossiers = demo_dossiers_build()
                 plans = demo_plans_build()
+                plans.versions_created += demo_pdf_plans_build()
                 history = demo_history_seed()
             signatures = demo_signatures_build()
             for line in (plans.line, history.line, signatures.line):
