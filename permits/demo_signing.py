@@ -11,7 +11,7 @@ from django.conf import settings
 
 from permits.models import IssuedDocument, Status
 from permits.roles import Role
-from permits.signing import document_replaced, request_for_user, signature_queue, signature_requests_plan
+from permits.signing import request_for_user, signature_queue, signature_requests_plan
 from permits.signing_pki import pki_init
 
 
@@ -45,8 +45,6 @@ def demo_signatures_build() -> DemoSignaturesSummary:
         dossier__status=Status.DECISION_SIGNING
     )
     for document in [*minutes.order_by("pk"), *decisions.order_by("pk")]:
-        if document_replaced(document):
-            continue
         documents += 1
         for request in signature_requests_plan(document=document):
             signer = request.signer or authority

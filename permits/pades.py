@@ -745,13 +745,3 @@ def _validate_doc_timestamp(embedded, material: ValidationMaterial, base: dict) 
         subindication="" if verdict == Verdict.VALID else "NO_CERTIFICATE_CHAIN_FOUND",
         message=problem,
     )
-
-
-def quick_check(*, data: bytes) -> list[tuple[str, bool]]:
-    """Integrity only (no trust): (field, intact and cryptographically valid) per signature."""
-    reader = PdfFileReader(io.BytesIO(data), strict=False)
-    out = []
-    for sig in reader.embedded_signatures:
-        status = validate_pdf_signature(sig)
-        out.append((sig.field_name, bool(status.intact and status.valid)))
-    return out

@@ -204,6 +204,11 @@ def document_is_signed(document: IssuedDocument) -> bool:
     return requests.exists() and not requests.exclude(status=SignatureStatus.SIGNED).exists()
 
 
+def document_replaced(document: IssuedDocument) -> bool:
+    """Asked of the database, not of a loaded object whose ``replaced_by`` may be stale."""
+    return IssuedDocument.objects.filter(replaces=document).exists()
+
+
 # --- signing -----------------------------------------------------------------------------------------------
 
 
@@ -234,10 +239,6 @@ def signature_queue(*, document: IssuedDocument, user, password: str, inline: bo
         signature_apply(request_id=request.pk, user_id=user.pk, sealed_password=token)
     request.refresh_from_db()
     return request
-
-
-def document_replaced(document: IssuedDocument) -> bool:
-    return IssuedDocument.objects.filter(replaces=document).exists()
 
 
 def _box(*, request: SignatureRequest, user, document: IssuedDocument, when) -> pades.SignatureBox:
@@ -307,7 +308,8 @@ def _sign_request(*, request: SignatureRequest, user, key: pades.SigningKey) -> 
             raise SigningForbidden(_("No signature of yours is awaited on this document now."))
         with document.file.open("rb") as handle:
             before = handle.read()
-        if hashlib.sha256(before).hexdigest() != document.sha256:
+        sha256_before = hashlib.sha256(before).hexdigest()
+        if sha256_before != document.sha256:
             raise SigningRefused(_("The stored document does not match its fingerprint; it was not signed."))
         done = SignatureRequest.objects.filter(document=document, status=SignatureStatus.SIGNED).count()
         if pades.signature_count(before) != done:
@@ -336,7 +338,7 @@ def _sign_request(*, request: SignatureRequest, user, key: pades.SigningKey) -> 
                 user,
                 now,
             )
-            request.sha256_before, request.sha256_after, request.error = hashlib.sha256(before).hexdigest(), digest, ""
+            request.sha256_before, request.sha256_after, request.error = sha256_before, digest, ""
             request.save()
             audit_append(
                 action="document.signed",
@@ -474,12 +476,15 @@ def signing_remind(*, now=None) -> list[Notification]:
     cutoff = now - timedelta(days=settings.TAAMIR_SIGNING_REMIND_AFTER_DAYS)
     created = []
     late = SignatureRequest.objects.filter(
-        status__in=[SignatureStatus.AWAITED, SignatureStatus.FAILED], signer__isnull=False, created_at__lte=cutoff
+        status__in=[SignatureStatus.AWAITED, SignatureStatus.FAILED],
+        signer__isnull=False,
+        created_at__lte=cutoff,
+        document__replaced_by__isnull=True,
     ).select_related("document", "signer", "document__session__committee")
     for request in late:
         if request.reminded_at and request.reminded_at > cutoff:
             continue
-        if not _turn_open(request) or not request.signer.email or document_replaced(request.document):
+        if not _turn_open(request) or not request.signer.email:
             continue
         with translation.override(settings.LANGUAGE_CODE):
             subject = _("Taamir — your signature is awaited")
@@ -524,9 +529,8 @@ def document_report(*, document: IssuedDocument) -> pades.ValidationReport | Non
     document = IssuedDocument.objects.get(pk=document.pk)
     with document.file.open("rb") as handle:
         data = handle.read()
-    if not pades.signature_count(data):
-        return None
-    return pades.validate_pdf(data=data, material=validation_material())
+    report = pades.validate_pdf(data=data, material=validation_material())
+    return report if report.signatures else None
 
 
 def upload_check(*, data: bytes, document: IssuedDocument | None = None) -> UploadCheck:

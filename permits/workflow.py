@@ -294,13 +294,10 @@ def _first(*guards: Callable[[Dossier, dict], list[str]]) -> Callable[[Dossier, 
 
 
 def _decision_document_generated(dossier: Dossier, context: dict) -> list[str]:
+    from permits.issuing import current_document  # issuing imports this module
     from permits.models import IssuedDocument
 
-    decision = (
-        IssuedDocument.objects.filter(dossier=dossier, kind=IssuedDocument.Kind.DECISION, replaced_by__isnull=True)
-        .order_by("-pk")
-        .first()
-    )
+    decision = current_document(kind=IssuedDocument.Kind.DECISION, dossier=dossier)
     if decision is None:
         return [_("Generate the decision document first.")]
     if settings.TAAMIR_DECISION_REQUIRES_SIGNATURE:

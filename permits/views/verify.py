@@ -46,7 +46,7 @@ def verify_document(request: HttpRequest, code: str) -> HttpResponse:
             "document": document,
             "reference": document_reference(document),
             "replaced_by": document_replaced_by(document),
-            "requests": list(document.signature_requests.select_related("signed_by", "organisation")),
+            "requests": list(document.signature_requests.select_related("signer", "signed_by", "organisation")),
             "report": document_report(document=document),
             "check": check,
             "upload_error": upload_error,
