@@ -218,12 +218,6 @@ def main() -> int:
         answer = "MEMORY"
     sys.stdout.write(answer)
     return 0
-    if request.get("preview"):
-        rendered = render_preview(path)
-        if rendered is not None:
-            Path(request["preview"]).write_bytes(rendered[0])
-    sys.stdout.write(json.dumps({"extraction": extraction_to_dict(extraction, geometries=True)}))
-    return 0
 
 
 if __name__ == "__main__":

@@ -12,22 +12,7 @@ from dataclasses import dataclass, field
 from django.db.models import QuerySet
 
 from permits.selectors import dossier_list_visible_to
-from plans.models import Annotation, AnnotationReply, FeatureKind, PlanFeature, PlanVersion, VersionStatus
-
-
-def plan_version_get_visible(*, user, version_id: int) -> PlanVersion | None:
-    """One plan version with its plan set, dossier and commune, if the user may see its dossier."""
-    version = (
-        PlanVersion.objects.select_related("plan_set__dossier__commune", "plan_set__dossier__applicant")
-        .defer("plan_set__dossier__commune__geom")
-        .filter(pk=version_id)
-        .first()
-    )
-    if version is None:
-        return None
-    if not dossier_list_visible_to(user=user).filter(pk=version.plan_set.dossier_id).exists():
-        return None
-    return version
+from plans.models import Annotation, AnnotationReply, FeatureKind, PlanFeature, PlanVersion
 
 
 def annotation_get_visible(*, user, annotation_id: int) -> Annotation | None:
@@ -40,11 +25,6 @@ def annotation_get_visible(*, user, annotation_id: int) -> Annotation | None:
     if not dossier_list_visible_to(user=user).filter(pk=annotation.version.plan_set.dossier_id).exists():
         return None
     return annotation
-
-
-def plan_versions_of_set(*, version: PlanVersion) -> QuerySet[PlanVersion]:
-    """The ready versions of the same plan set, in order (for the version switcher and comparisons)."""
-    return PlanVersion.objects.filter(plan_set_id=version.plan_set_id, status=VersionStatus.READY).order_by("number")
 
 
 def version_features(*, version: PlanVersion) -> QuerySet[PlanFeature]:

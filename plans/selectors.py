@@ -25,7 +25,8 @@ def plan_version_get_visible(*, user, version_id: int) -> PlanVersion | None:
     """One plan version if the user may see its dossier, else None (the caller answers 404)."""
     dossiers = dossier_list_visible_to(user=user)
     return (
-        PlanVersion.objects.select_related("plan_set__dossier__commune", "uploaded_by")
+        PlanVersion.objects.select_related("plan_set__dossier__commune", "plan_set__dossier__applicant", "uploaded_by")
+        .defer("plan_set__dossier__commune__geom")
         .filter(pk=version_id, plan_set__dossier__in=dossiers)
         .first()
     )

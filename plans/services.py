@@ -49,6 +49,7 @@ from permits.audit import audit_append
 from permits.filetypes import detect_format
 from permits.models import Dossier, Status
 from permits.workflow import is_filer
+from plans.annotations import carry_open_annotations
 from plans.extraction import Extraction, PlanRefused
 from plans.models import ControlPoint, FeatureKind, PlanFeature, PlanFormat, PlanSet, PlanVersion, VersionStatus
 
@@ -314,7 +315,7 @@ def _make_ready(version: PlanVersion, extraction: Extraction, preview, stored: l
     version.save()
     _replace_features(version, extraction)
     if previous is not None:
-        _carry_annotations(previous, version)
+        carry_open_annotations(from_version=previous, to_version=version)
 
 
 def _apply_extraction(version: PlanVersion, extraction: Extraction) -> None:
@@ -363,15 +364,6 @@ def _replace_features(version: PlanVersion, extraction: Extraction) -> None:
             area_m2=shape.area_m2 or 0.0,
             geom=geom,
         )
-
-
-def _carry_annotations(previous: PlanVersion, version: PlanVersion) -> None:
-    try:
-        from plans.annotations import carry_open_annotations
-    except ImportError:  # the annotations module (viewer work) is not installed yet
-        logger.warning("plans.annotations.carry_open_annotations is missing: annotations not carried")
-        return
-    carry_open_annotations(from_version=previous, to_version=version)
 
 
 # --- after the upload: units, georeferencing, scale -------------------------------------------------

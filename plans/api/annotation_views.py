@@ -32,8 +32,8 @@ from plans.review_selectors import (
     AnnotationThread,
     annotation_get_visible,
     annotation_threads,
-    plan_version_get_visible,
 )
+from plans.selectors import plan_version_get_visible
 
 TAGS = ["plans"]
 GEOJSON = OpenApiResponse(OpenApiTypes.OBJECT, description="A GeoJSON Feature or FeatureCollection (EPSG:4326).")

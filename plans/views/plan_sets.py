@@ -11,9 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -23,6 +21,7 @@ from permits.roles import user_is_staff_role
 from permits.views.common import may_file_for, visible_dossier_or_404
 from plans import selectors, services
 from plans.models import PlanVersion
+from plans.prechecks import prechecks_for_version
 
 CONTROL_ROWS = 6
 
@@ -128,31 +127,6 @@ def plan_sets(request: HttpRequest, dossier_id: int) -> HttpResponse:
     return render(request, "plans/plan_sets.html", context, status=400 if form.errors else 200)
 
 
-def _prechecks(version: PlanVersion) -> list | None:
-    try:
-        from plans.prechecks import prechecks_for_version
-    except ImportError:
-        return None
-    if version.status != "ready":
-        return None
-    return prechecks_for_version(version=version)
-
-
-def _prechecks_template() -> str | None:
-    try:
-        get_template("plans/_prechecks.html")
-    except TemplateDoesNotExist:
-        return None
-    return "plans/_prechecks.html"
-
-
-def _viewer_url(version: PlanVersion) -> str | None:
-    try:
-        return reverse("plans:viewer", args=[version.pk])
-    except NoReverseMatch:
-        return None
-
-
 @login_required
 @require_GET
 def version_detail(request: HttpRequest, version_id: int) -> HttpResponse:
@@ -165,6 +139,7 @@ def _render_version(request: HttpRequest, version: PlanVersion, *, status: int =
     dossier = version.plan_set.dossier
     filer = may_file_for(request.user, dossier)
     points = list(version.control_points.order_by("pk"))
+    ready = version.status == "ready"
     initial = {"srid": points[0].srid if points else (dossier.commune.projected_srid or 26191)}
     for i, point in enumerate(points[:CONTROL_ROWS]):
         initial.update(
@@ -182,9 +157,9 @@ def _render_version(request: HttpRequest, version: PlanVersion, *, status: int =
         "units_form": forms_given.get("units_form") or UnitsForm(initial={"units": version.units or "m"}),
         "control_form": forms_given.get("control_form") or ControlPointsForm(initial=initial),
         "calibration_form": forms_given.get("calibration_form") or CalibrationForm(),
-        "prechecks": _prechecks(version),
-        "prechecks_template": _prechecks_template() if version.status == "ready" else None,
-        "viewer_url": _viewer_url(version) if version.status == "ready" else None,
+        "prechecks": prechecks_for_version(version=version) if ready else None,
+        "prechecks_template": "plans/_prechecks.html" if ready else None,
+        "viewer_url": reverse("plans:viewer", args=[version.pk]) if ready else None,
         "preview_is_svg": version.preview.name.endswith(".svg") if version.preview else False,
     }
     return render(request, "plans/version_detail.html", context, status=status)

@@ -39,7 +39,8 @@ from plans.api.annotation_views import annotation_collection, comparison_output
 from plans.compare import ComparisonRefused, compare_versions
 from plans.models import FeatureKind, PlanVersion, VersionStatus
 from plans.prechecks import prechecks_for_version
-from plans.review_selectors import plan_version_get_visible, plan_versions_of_set, version_features
+from plans.review_selectors import version_features
+from plans.selectors import plan_version_get_visible, plan_versions_ready
 
 ROTATION_NOTE_DEGREES = 0.5
 NUMBER_LOCALES = {"fr": "fr-MA", "ar": "ar-MA", "en": "en-GB"}
@@ -233,7 +234,7 @@ def plan_viewer(request: HttpRequest, version_id: int) -> HttpResponse:
         # Listed in drawing mode too (carried from a georeferenced version), but drawn only on the map.
         "annotations": annotation_collection(version=version, viewer=request.user),
     }
-    versions = list(plan_versions_of_set(version=version))
+    versions = list(plan_versions_ready(plan_set=version.plan_set))
     previous = [v for v in versions if v.number and version.number and v.number < version.number]
     context = {
         "version": version,
