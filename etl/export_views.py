@@ -13,15 +13,13 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlencode
 
-from asgiref.sync import sync_to_async
 from django import forms
 from django.conf import settings
-from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -47,6 +45,7 @@ from etl.exports import (
     parse_since,
 )
 from tiles.layers import layers_for
+from tiles.streaming import keep_streaming
 
 FORMAT_LABELS = {
     "gpkg": gettext_lazy("GeoPackage (.gpkg)"),
@@ -131,26 +130,16 @@ def _chunks(handle: BinaryIO) -> Iterator[bytes]:
             yield chunk
 
 
-async def _async_chunks(handle: BinaryIO) -> AsyncIterator[bytes]:
-    read = sync_to_async(handle.read, thread_sensitive=False)
-    try:
-        while chunk := await read(CHUNK_BYTES):
-            yield chunk
-    finally:
-        handle.close()
-
-
 def file_download(request: HttpRequest, *, handle: BinaryIO, filename: str, media_type: str) -> StreamingHttpResponse:
     """Stream an open file in chunks of 1 MiB, memory flat under WSGI and ASGI alike.
 
-    Django serves a synchronous iterator under ASGI by reading it whole into a list first (and an
-    asynchronous one under WSGI likewise), so the iterator matches the server: async under ASGI.
+    Django serves a synchronous iterator under ASGI by reading it whole into a list first:
+    :func:`tiles.streaming.keep_streaming` makes it asynchronous there.
     """
-    chunks = _async_chunks(handle) if isinstance(request, ASGIRequest) else _chunks(handle)
-    response = StreamingHttpResponse(chunks, content_type=media_type)
+    response = StreamingHttpResponse(_chunks(handle), content_type=media_type)
     response["Content-Length"] = str(os.fstat(handle.fileno()).st_size)
     response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
+    return keep_streaming(request, response, thread_sensitive=False)
 
 
 class _AnyAccept(BaseContentNegotiation):

@@ -18,7 +18,6 @@ Access checks are not made here but in :mod:`tiles.mapproxy_views`, before MapPr
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -156,18 +155,24 @@ def _raster_bounds(path: Path) -> tuple[float, float, float, float] | None:
 
 
 def _signature() -> str:
-    """A digest of what the configuration depends on; two cheap queries, no file is opened."""
+    """A digest of what the configuration depends on, computed by PostgreSQL in one query (asked per request)."""
+    from django.db import connection
+
     from plans.models import PlanVersion
 
-    orthos = list(Orthophoto.objects.order_by("pk").values_list("pk", "name", "file", "imported_at"))
-    plans = list(
-        PlanVersion.objects.exclude(raster="")
-        .exclude(raster__isnull=True)
-        .order_by("pk")
-        .values_list("pk", "raster", "raster_updated_at")
-    )
-    text = json.dumps([orthos, plans, str(mapproxy_root())], default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    orthos, plans = Orthophoto._meta.db_table, PlanVersion._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT md5(
+                  coalesce((SELECT string_agg(concat_ws('|', id, name, file, imported_at), ',' ORDER BY id)
+                            FROM {orthos}), '')
+                  || '#' ||
+                  coalesce((SELECT string_agg(concat_ws('|', id, raster, raster_updated_at), ',' ORDER BY id)
+                            FROM {plans} WHERE raster IS NOT NULL AND raster <> ''), '')
+                  || '#' || %s)""",
+            [str(mapproxy_root())],
+        )
+        return cursor.fetchone()[0][:16]
 
 
 # --- configuration files ------------------------------------------------------------------------------

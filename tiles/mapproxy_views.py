@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from permits.roles import user_is_staff_role
-from permits.selectors import dossier_get_visible
+from permits.selectors import dossier_list_visible_to
 from tiles.mapproxy_app import mapproxy_wsgi_app, plan_version_id
 
 MOUNT = "/mapproxy"
@@ -40,12 +40,10 @@ def requested_layers(request: HttpRequest, path: str) -> set[str]:
 
 
 def _may_see_plan(user, version_id: int) -> bool:
-    from plans.models import PlanVersion
-
+    """The version exists and its dossier is one the user may see (one query per tile)."""
     if not getattr(user, "is_authenticated", False):
         return False
-    version = PlanVersion.objects.filter(pk=version_id).select_related("plan_set").first()
-    return version is not None and dossier_get_visible(user=user, dossier_id=version.plan_set.dossier_id) is not None
+    return dossier_list_visible_to(user=user).filter(plan_sets__versions__pk=version_id).exists()
 
 
 def _plan_name(name: str) -> int | None:

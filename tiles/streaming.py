@@ -32,11 +32,17 @@ def _batches(parts: Iterator[bytes]):
     return next_batch
 
 
-def keep_streaming(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
-    """Make a synchronous streaming response stream under ASGI too (returns the same response)."""
+def keep_streaming(
+    request: HttpRequest, response: HttpResponseBase, *, thread_sensitive: bool = True
+) -> HttpResponseBase:
+    """Make a synchronous streaming response stream under ASGI too (returns the same response).
+
+    ``thread_sensitive`` keeps the iterator in the view's thread, where its database cursor lives; an
+    iterator over a plain file (an export) does not need it.
+    """
     if not isinstance(request, ASGIRequest) or not getattr(response, "streaming", False) or response.is_async:
         return response
-    next_batch = sync_to_async(_batches(iter(response.streaming_content)), thread_sensitive=True)
+    next_batch = sync_to_async(_batches(iter(response.streaming_content)), thread_sensitive=thread_sensitive)
 
     async def stream() -> AsyncIterator[bytes]:
         while True:
