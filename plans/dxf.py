@@ -134,6 +134,38 @@ def read_dxf(
     ``projected_srid`` is the commune's zone, tried first when detecting Moroccan coordinates.
     """
     doc, warnings = open_drawing(Path(path))
+    return _read_document(
+        doc,
+        warnings,
+        footprint_layers=footprint_layers,
+        site_layers=site_layers,
+        control_points=control_points,
+        control_srid=control_srid,
+        max_rmse_m=max_rmse_m,
+        units=units,
+        projected_srid=projected_srid,
+    )
+
+
+def read_dxf_with_preview(path: Path, **options) -> tuple[Extraction, tuple[bytes, str] | None]:
+    """:func:`read_dxf` and :func:`render_preview` on one parse of the file (an upload needs both)."""
+    doc, warnings = open_drawing(Path(path))
+    extraction = _read_document(doc, warnings, **options)
+    return extraction, _render_document(doc, path=path)
+
+
+def _read_document(
+    doc,
+    warnings: list[str],
+    *,
+    footprint_layers: Sequence[str],
+    site_layers: Sequence[str],
+    control_points: Sequence[tuple[tuple[float, float], tuple[float, float]]] | None = None,
+    control_srid: int | None = None,
+    max_rmse_m: float | None = None,
+    units: str | None = None,
+    projected_srid: int | None = None,
+) -> Extraction:
     loaded = doc.loaded_dxfversion or doc.dxfversion  # ezdxf upgrades R13/R14 to R2000 when loading
     if loaded not in SUPPORTED_VERSIONS:
         raise PlanRefused(_("DXF version %(version)s is not supported (R12 to R2018 are).") % {"version": loaded})
@@ -583,11 +615,18 @@ def render_preview(path: Path, *, max_entities: int = MAX_PREVIEW_ENTITIES) -> t
     ezdxf's drawing add-on with its SVG backend (no matplotlib needed). A preview is a convenience: a
     drawing ezdxf cannot render gets none, never an error.
     """
+    try:
+        doc, _warnings = open_drawing(Path(path))
+    except PlanRefused:
+        return None
+    return _render_document(doc, path=path, max_entities=max_entities)
+
+
+def _render_document(doc, *, path: Path, max_entities: int = MAX_PREVIEW_ENTITIES) -> tuple[bytes, str] | None:
     from ezdxf.addons.drawing import Frontend, RenderContext, layout, svg
     from ezdxf.addons.drawing.config import BackgroundPolicy, ColorPolicy, Configuration
 
     try:
-        doc, _warnings = open_drawing(Path(path))
         msp = doc.modelspace()
         if len(msp) > max_entities:
             return None
@@ -596,8 +635,6 @@ def render_preview(path: Path, *, max_entities: int = MAX_PREVIEW_ENTITIES) -> t
         Frontend(RenderContext(doc), backend, config=config).draw_layout(msp, finalize=True)
         page = layout.Page(0, 0, layout.Units.mm, margins=layout.Margins.all(5))
         return backend.get_string(page).encode("utf-8"), "svg"
-    except PlanRefused:
-        return None
     except Exception as exc:
         logger.warning("no preview for %s: %s", path, exc)
         return None

@@ -197,7 +197,7 @@ def main() -> int:
     django.setup()
     from django.utils import translation
 
-    from plans.dxf import load_everything, read_dxf, render_preview
+    from plans.dxf import load_everything, read_dxf, read_dxf_with_preview
 
     request = json.loads(sys.stdin.read())
     translation.activate(request.get("language") or "fr")
@@ -206,11 +206,12 @@ def main() -> int:
     # The limits apply to reading the drawing, not to starting Python, Django and GDAL (hundreds of MB).
     _limit(request["memory_bytes"], request["cpu_seconds"])
     try:
-        extraction = read_dxf(path, **request["options"])
         if request.get("preview"):
-            rendered = render_preview(path)
+            extraction, rendered = read_dxf_with_preview(path, **request["options"])
             if rendered is not None:
                 Path(request["preview"]).write_bytes(rendered[0])
+        else:
+            extraction = read_dxf(path, **request["options"])
         answer = json.dumps({"extraction": extraction_to_dict(extraction, geometries=True)})
     except PlanRefused as exc:
         answer = json.dumps({"refused": str(exc)})

@@ -63,16 +63,28 @@ _ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123
 def read_pdf(path: Path, *, page: int = 1) -> Extraction:
     """Read page ``page`` (1-based) of the PDF at ``path``; raise :class:`PlanRefused` for a refused file."""
     with _open(path) as document:
-        page_count = len(document)
-        _check_page(page, page_count)
-        pdf_page = document[page - 1]
-        try:
-            width, height = pdf_page.get_size()
-            text = _page_text(pdf_page)
-            entity_count = sum(1 for _obj in pdf_page.get_objects(max_depth=1))
-        finally:
-            pdf_page.close()
-        version = document.get_version()
+        return _extract(document, page=page)
+
+
+def read_pdf_with_preview(path: Path, *, page: int = 1, dpi: int | None = None) -> tuple[Extraction, bytes]:
+    """:func:`read_pdf` and :func:`render_page_png` on one opening (and one safety scan) of the file."""
+    with _open(path) as document:
+        extraction = _extract(document, page=page)
+        png = _png(_render(document, page=page, dpi=dpi or settings.TAAMIR_PLAN_PDF_DPI))
+    return extraction, png
+
+
+def _extract(document, *, page: int) -> Extraction:
+    page_count = len(document)
+    _check_page(page, page_count)
+    pdf_page = document[page - 1]
+    try:
+        width, height = pdf_page.get_size()
+        text = _page_text(pdf_page)
+        entity_count = sum(1 for _obj in pdf_page.get_objects(max_depth=1))
+    finally:
+        pdf_page.close()
+    version = document.get_version()
     warnings: list[str] = []
     scales = find_declared_scales(text)
     declared_scale = scales[0] if scales else None
@@ -121,9 +133,12 @@ def render_page_png(path: Path, *, page: int, dpi: int | None = None) -> bytes:
     dpi = dpi or settings.TAAMIR_PLAN_PDF_DPI
     with _open(path) as document:
         _check_page(page, len(document))
-        image = _render(document, page=page, dpi=dpi).to_pil()
+        return _png(_render(document, page=page, dpi=dpi))
+
+
+def _png(bitmap) -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=False)
+    bitmap.to_pil().save(buffer, format="PNG", optimize=False)
     return buffer.getvalue()
 
 

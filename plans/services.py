@@ -179,10 +179,10 @@ def _read(
 ) -> tuple[Extraction, tuple[bytes, str] | None]:
     """Run the reader of the format; the extraction and a preview ``(bytes, "svg" | "png")``."""
     if fmt == PlanFormat.PDF:
-        from plans.pdf import read_pdf, render_page_png
+        from plans.pdf import read_pdf_with_preview
 
-        extraction = read_pdf(path, page=page)
-        return extraction, (render_page_png(path, page=page, dpi=72), "png")
+        extraction, png = read_pdf_with_preview(path, page=page, dpi=72)
+        return extraction, (png, "png")
     options = {**_reader_options(dossier), **(extra or {})}
     if isolated:
         from plans.isolation import read_isolated
@@ -194,10 +194,9 @@ def _read(
             cpu_seconds=settings.TAAMIR_PLAN_JOB_CPU_SECONDS,
         )
         return extraction, ((svg, "svg") if svg else None)
-    from plans.dxf import read_dxf, render_preview
+    from plans.dxf import read_dxf_with_preview
 
-    extraction = read_dxf(path, **options)
-    return extraction, render_preview(path)
+    return read_dxf_with_preview(path, **options)
 
 
 def _next_number(plan_set: PlanSet) -> int:
