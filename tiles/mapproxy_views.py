@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 from permits.roles import user_is_staff_role
 from permits.selectors import dossier_list_visible_to
 from tiles.mapproxy_app import mapproxy_wsgi_app, plan_version_id
+from tiles.ogc_auth import with_portal_user
 
 MOUNT = "/mapproxy"
 # Where a layer name sits in MapProxy's REST addresses: /wmts/<layer>/…, /tms/1.0.0/<layer>/…, /tiles/<layer>/…
@@ -76,6 +77,7 @@ def _environ(request: HttpRequest, path: str) -> dict:
 
 
 @require_http_methods(["GET", "HEAD"])
+@with_portal_user
 def mapproxy_view(request: HttpRequest, path: str = "") -> HttpResponse:
     """Check access to the requested layers, then let MapProxy answer."""
     plans = {vid for name in requested_layers(request, path) if (vid := _plan_name(name)) is not None}

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
+from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -89,6 +91,26 @@ def resolve_user(request: HttpRequest) -> None:
         request.user = user
     elif not hasattr(request, "user"):
         request.user = AnonymousUser()
+
+
+def sign_in_or_challenge(request: HttpRequest) -> HttpResponse | None:
+    """Resolve ``request.user`` (see :func:`resolve_user`); the 401 answer when the credentials are refused."""
+    try:
+        resolve_user(request)
+    except CredentialsRefused as refused:
+        return challenge(str(refused))
+    return None
+
+
+def with_portal_user(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A geo-portal view that accepts the same credentials as WFS and OGC API (session, token, Basic)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        refused = sign_in_or_challenge(request)
+        return refused if refused is not None else view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def challenge(message: str) -> HttpResponse:

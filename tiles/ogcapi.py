@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from tiles import ogcapi_selectors as selectors
 from tiles.layers import PublishedLayer, layer_named, layers_for
-from tiles.ogc_auth import CredentialsRefused, challenge, resolve_user
+from tiles.ogc_auth import sign_in_or_challenge
 from tiles.streaming import keep_streaming
 
 GEOJSON = "application/geo+json"
@@ -65,10 +65,9 @@ def ogc_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        try:
-            resolve_user(request)
-        except CredentialsRefused as refused:
-            return challenge(str(refused))
+        refused = sign_in_or_challenge(request)
+        if refused is not None:
+            return refused
         if request.method not in ("GET", "HEAD"):
             response = _problem_response(Problem(405, _("Only GET is supported.")))
             response["Allow"] = "GET, HEAD"

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from tiles import cache, events
 from tiles.layers import PublishedLayer, layer_named, may_read_internal
+from tiles.ogc_auth import with_portal_user
 from tiles.tilejson import tilejson
 from tiles.vector import MEDIA_TYPE, TILE_SPECS, tile_exists
 
@@ -27,7 +28,7 @@ def _cache_headers(response: HttpResponse, layer: PublishedLayer) -> None:
     max_age = int(settings.TAAMIR_TILES_MAX_AGE)
     if layer.internal:
         response["Cache-Control"] = f"private, max-age={max_age}"
-        patch_vary_headers(response, ["Cookie"])
+        patch_vary_headers(response, ["Cookie", "Authorization"])
     else:
         response["Cache-Control"] = f"public, max-age={max_age}"
 
@@ -38,6 +39,7 @@ def _matches(if_none_match: str, etag: str) -> bool:
 
 
 @require_GET
+@with_portal_user
 def vector_tile(request: HttpRequest, layer: str, z: int, x: int, y: int) -> HttpResponse:
     """``/tiles/{layer}/{z}/{x}/{y}.pbf``: a Mapbox vector tile; 204 when no feature is in it."""
     published = _tiled_layer(request, layer)
@@ -60,6 +62,7 @@ def vector_tile(request: HttpRequest, layer: str, z: int, x: int, y: int) -> Htt
 
 
 @require_GET
+@with_portal_user
 def tilejson_document(request: HttpRequest, layer: str) -> JsonResponse:
     """``/tiles/{layer}.json``: the TileJSON 3.0 document of a layer (zooms, fields per zoom, tile URL)."""
     published = _tiled_layer(request, layer)

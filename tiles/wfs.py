@@ -26,7 +26,7 @@ from gisserver.projection import FeatureProjection
 from gisserver.views import WFSView
 
 from tiles.layers import LAYERS, PublishedLayer, layers_for
-from tiles.ogc_auth import CredentialsRefused, challenge, resolve_user
+from tiles.ogc_auth import sign_in_or_challenge
 from tiles.streaming import keep_streaming
 
 XML_NAMESPACE = "https://taamir.ma/ns/geo-portal"
@@ -210,10 +210,9 @@ class GeoPortalWFSView(WFSView):
         return settings.TAAMIR_WFS_MAX_PAGE_SIZE
 
     def dispatch(self, request, *args, **kwargs):
-        try:
-            resolve_user(request)
-        except CredentialsRefused as refused:
-            return challenge(str(refused))
+        refused = sign_in_or_challenge(request)
+        if refused is not None:
+            return refused
         response = super().dispatch(request, *args, **kwargs)
         # Features change when a permit is issued or withdrawn: never serve them from a cache.
         patch_cache_control(response, no_store=True, private=True)

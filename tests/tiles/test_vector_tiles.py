@@ -165,6 +165,27 @@ def test_the_internal_layer_is_for_signed_in_staff_only(client, geo_portal_world
     assert client.get("/tiles/dossiers.json").status_code == 200
 
 
+def test_desktop_clients_reach_the_internal_tiles_with_the_api_token_as_in_wfs(client, geo_portal_world, settings):
+    """QGIS sends HTTP Basic: the personal API token as password opens the internal tiles, even with staff MFA."""
+    import base64
+
+    settings.TAAMIR_REQUIRE_STAFF_MFA = True
+    dossier = geo_portal_world["dossier"]
+    centre = dossier.site.centroid
+    x, y = tile_of(centre.x, centre.y, 15)
+
+    def basic(secret: str) -> dict:
+        return {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(f"geo.planner:{secret}".encode()).decode()}
+
+    response = fetch(client, "dossiers", 15, x, y, **basic(geo_portal_world["token"]))
+    assert response.status_code == 200
+    assert "Authorization" in response["Vary"]
+    token_header = {"HTTP_AUTHORIZATION": f"Token {geo_portal_world['token']}"}
+    assert fetch(client, "dossiers", 15, x, y, **token_header).status_code == 200
+    refused = fetch(client, "dossiers", 15, x, y, **basic("not-the-token"))
+    assert refused.status_code == 401 and refused["WWW-Authenticate"].startswith("Basic")
+
+
 def test_tilejson_documents_zooms_fields_per_zoom_and_the_tile_url(client, geo_portal_world):
     response = client.get("/tiles/authorised_works.json")
     assert response.status_code == 200
