@@ -12,7 +12,7 @@ from django.db.models import Prefetch, QuerySet
 
 from permits.models import Dossier
 from permits.selectors import dossier_list_visible_to
-from plans.models import PlanFeature, PlanSet, PlanVersion
+from plans.models import FeatureKind, PlanFeature, PlanSet, PlanVersion
 
 
 def plan_sets_of_dossier(*, dossier: Dossier) -> QuerySet[PlanSet]:
@@ -36,23 +36,23 @@ def plan_versions_ready(*, plan_set: PlanSet) -> QuerySet[PlanVersion]:
     return plan_set.versions.filter(status="ready").order_by("number")
 
 
-def version_features_geojson(*, version: PlanVersion) -> dict:
-    """The version's footprints and site boundary as a GeoJSON FeatureCollection (EPSG:4326)."""
+def version_features_geojson(*, version: PlanVersion, display: bool = False) -> dict:
+    """The version's footprints and site boundary as a GeoJSON FeatureCollection (EPSG:4326).
+
+    ``display`` adds the translated kind and rounds areas to the centimetre, for the viewer's pages.
+    """
     features = []
     for feature in PlanFeature.objects.filter(version=version).order_by("kind", "pk"):
-        features.append(
-            {
-                "type": "Feature",
-                "id": feature.pk,
-                "geometry": json.loads(feature.geom.geojson),
-                "properties": {
-                    "kind": feature.kind,
-                    "layer": feature.layer,
-                    "floors": feature.floors,
-                    "height_m": feature.height_m,
-                    "area_m2": feature.area_m2,
-                    "version": version.number,
-                },
-            }
-        )
+        properties = {
+            "kind": feature.kind,
+            "layer": feature.layer,
+            "floors": feature.floors,
+            "height_m": feature.height_m,
+            "area_m2": round(feature.area_m2, 2) if display else feature.area_m2,
+            "version": version.number,
+        }
+        if display:
+            properties["kind_label"] = str(FeatureKind(feature.kind).label)
+        geometry = json.loads(feature.geom.geojson)
+        features.append({"type": "Feature", "id": feature.pk, "geometry": geometry, "properties": properties})
     return {"type": "FeatureCollection", "features": features}

@@ -32,22 +32,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from geo.crs import WEB_MERCATOR, transform_point
-from permits.roles import user_is_staff_role
-from permits.workflow import is_filer
-from plans.annotations import is_georeferenced, may_annotate
+from plans.annotations import is_georeferenced, may_annotate, may_reply
 from plans.api.annotation_views import annotation_collection, comparison_output
 from plans.compare import ComparisonRefused, compare_versions
-from plans.models import FeatureKind, PlanVersion, VersionStatus
+from plans.dxf import METRES_PER_UNIT
+from plans.georef import metres_per_point
+from plans.models import PlanVersion, VersionStatus
 from plans.prechecks import prechecks_for_version
-from plans.review_selectors import version_features
-from plans.selectors import plan_version_get_visible, plan_versions_ready
+from plans.selectors import plan_version_get_visible, plan_versions_ready, version_features_geojson
 
 ROTATION_NOTE_DEGREES = 0.5
 NUMBER_LOCALES = {"fr": "fr-MA", "ar": "ar-MA", "en": "en-GB"}
 # Metres per drawing unit when the drawing's units are metric and no calibration was made.
-METRIC_UNITS = {"mm": 0.001, "cm": 0.01, "m": 1.0}
-# A PDF point is 1/72 inch: metres on paper, times the declared scale, give metres on the ground.
-PDF_POINT_M = 0.0254 / 72
+METRIC_UNITS = {unit: METRES_PER_UNIT[unit] for unit in ("mm", "cm", "m")}
 # The margin plans.dxf.render_preview leaves around the drawing on its SVG page.
 PREVIEW_MARGIN_MM = 5.0
 SVG_SIZE_MM = re.compile(r'<svg[^>]*\swidth="([\d.]+)mm"')
@@ -68,7 +65,7 @@ def metres_per_unit(version: PlanVersion) -> float | None:
     if version.units in METRIC_UNITS:
         return METRIC_UNITS[version.units]
     if version.format == "pdf" and version.declared_scale:
-        return PDF_POINT_M * version.declared_scale
+        return metres_per_point(version.declared_scale)
     return None
 
 
@@ -118,28 +115,6 @@ def image_placement(version: PlanVersion) -> dict[str, Any] | None:
     # The drawing's x axis as seen on the map: its own rotation plus the grid convergence of its CRS.
     rotation = math.degrees(math.atan2(projected[1][1] - projected[0][1], projected[1][0] - projected[0][0]))
     return {"url": url, "svg": svg, "extent": [min(xs), min(ys), max(xs), max(ys)], "rotation": round(rotation, 2)}
-
-
-def _features_collection(version: PlanVersion) -> dict[str, Any]:
-    features = []
-    for feature in version_features(version=version):
-        features.append(
-            {
-                "type": "Feature",
-                "id": feature.pk,
-                "geometry": json.loads(feature.geom.geojson),
-                "properties": {
-                    "kind": feature.kind,
-                    "kind_label": str(FeatureKind(feature.kind).label),
-                    "layer": feature.layer,
-                    "floors": feature.floors,
-                    "height_m": feature.height_m,
-                    "area_m2": round(feature.area_m2, 2),
-                    "version": version.number,
-                },
-            }
-        )
-    return {"type": "FeatureCollection", "features": features}
 
 
 def _parcels_collection(version: PlanVersion) -> dict[str, Any]:
@@ -219,7 +194,7 @@ def plan_viewer(request: HttpRequest, version_id: int) -> HttpResponse:
         "image": image,
         "metresPerUnit": scale,
         "mayAnnotate": bool(ready and georeferenced and may_annotate(request.user)),
-        "mayReply": bool(user_is_staff_role(request.user) or is_filer(request.user, dossier)),
+        "mayReply": may_reply(request.user, version),
         "api": {
             **_base_config(request)["api"],
             "annotations": reverse("plans-api:annotation-list", args=[version.pk]),
@@ -229,7 +204,7 @@ def plan_viewer(request: HttpRequest, version_id: int) -> HttpResponse:
         },
     }
     data = {
-        "features": _features_collection(version) if georeferenced else None,
+        "features": version_features_geojson(version=version, display=True) if georeferenced else None,
         "parcels": _parcels_collection(version) if georeferenced else None,
         # Listed in drawing mode too (carried from a georeferenced version), but drawn only on the map.
         "annotations": annotation_collection(version=version, viewer=request.user),
@@ -263,8 +238,8 @@ def plan_compare(request: HttpRequest, a: int, b: int) -> HttpResponse:
         return render(request, "plans/compare.html", {"error": exc.message, "a": first, "b": second}, status=400)
     config = {**_base_config(request), "mode": "compare"}
     data = {
-        "a": _features_collection(first),
-        "b": _features_collection(second),
+        "a": version_features_geojson(version=first, display=True),
+        "b": version_features_geojson(version=second, display=True),
         "diff": comparison_output(comparison),
         "parcels": _parcels_collection(second),
     }
