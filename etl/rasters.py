@@ -12,7 +12,6 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from django.contrib.gis.geos import Polygon
 from django.core.files import File
 from django.db import transaction
 from django.utils.text import slugify
@@ -44,9 +43,7 @@ def orthophoto_import(*, path: Path, name: str, title: str = "", source: str = "
             info = translate_to_cog(src=path, dst=cog)
         except PlanRefused as exc:
             raise RasterImportRefused(f"{path.name}: {exc}") from exc
-        footprint = Polygon.from_bbox(info.bounds)
-        footprint.srid = info.srid
-        footprint.transform(4326)
+        footprint = info.footprint_wgs84()
         orthophoto = Orthophoto.objects.filter(name=slug).first() or Orthophoto(name=slug)
         previous = orthophoto.file.name if orthophoto.pk else ""
         orthophoto.title = title or orthophoto.title or path.stem

@@ -57,6 +57,15 @@ class RasterInfo:
     overviews: int = 0
     layout: str = ""  # "COG" when GDAL recognises a Cloud-Optimised GeoTIFF
 
+    def footprint_wgs84(self):
+        """The bounds as a GEOS polygon in EPSG:4326 (the storage CRS)."""
+        from django.contrib.gis.geos import Polygon
+
+        footprint = Polygon.from_bbox(self.bounds)
+        footprint.srid = self.srid
+        footprint.transform(4326)
+        return footprint
+
 
 def write_cog(
     *,

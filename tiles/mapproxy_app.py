@@ -146,12 +146,7 @@ def _raster_bounds(path: Path) -> tuple[float, float, float, float] | None:
         info = check_geotiff(path)
     except PlanRefused:
         return None
-    from django.contrib.gis.geos import Polygon
-
-    footprint = Polygon.from_bbox(info.bounds)
-    footprint.srid = info.srid
-    footprint.transform(4326)
-    return tuple(footprint.extent)
+    return tuple(info.footprint_wgs84().extent)
 
 
 def _signature() -> str:

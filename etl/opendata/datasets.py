@@ -19,7 +19,7 @@ import hashlib
 import json
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -135,13 +135,18 @@ def dataset_spec(name: str) -> DatasetSpec | None:
 
 def _write_blds(folder: Path, base_url: str) -> dict[str, tuple[Path, int]]:
     records = [record.values for record in blds_records(base_url=base_url)]
-    csv_path, json_path = folder / "permits-blds.csv", folder / "permits-blds.json"
+    return _write_csv_and_json(folder / "permits-blds", BLDS_FIELDS, records)
+
+
+def _write_csv_and_json(stem: Path, fieldnames: Sequence[str], rows: list[dict]) -> dict[str, tuple[Path, int]]:
+    """The same rows as ``<stem>.csv`` and ``<stem>.json``; their paths and the row count."""
+    csv_path, json_path = stem.with_suffix(".csv"), stem.with_suffix(".json")
     with csv_path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.DictWriter(out, fieldnames=BLDS_FIELDS)
+        writer = csv.DictWriter(out, fieldnames=fieldnames)
         writer.writeheader()
-        writer.writerows(records)
-    json_path.write_text(json.dumps(records, ensure_ascii=False, indent=1), encoding="utf-8")
-    return {"csv": (csv_path, len(records)), "json": (json_path, len(records))}
+        writer.writerows(rows)
+    json_path.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+    return {"csv": (csv_path, len(rows)), "json": (json_path, len(rows))}
 
 
 INDICATOR_FIELDS = (
@@ -182,13 +187,7 @@ def _write_indicators(folder: Path, base_url: str) -> dict[str, tuple[Path, int]
             "sample",
         )
     ]
-    csv_path, json_path = folder / "indicators.csv", folder / "indicators.json"
-    with csv_path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.DictWriter(out, fieldnames=INDICATOR_FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
-    json_path.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
-    return {"csv": (csv_path, len(rows)), "json": (json_path, len(rows))}
+    return _write_csv_and_json(folder / "indicators", INDICATOR_FIELDS, rows)
 
 
 def _write_authorised_works(folder: Path, base_url: str) -> dict[str, tuple[Path, int]]:
@@ -250,28 +249,20 @@ def datasets_publish(*, day: date | None = None, base_url: str | None = None) ->
             _store(path, f"{ROOT}/{day.isoformat()}/{spec.name}.{fmt}")
             _store(path, stored)
             published.append(PublishedFile(spec.name, fmt, stored, path.stat().st_size, count))
+        licence_id = licence().id
         with transaction.atomic():
             for spec in DATASETS:
                 counts = [count for s, _fmt, _path, count in files if s is spec]
+                described = {
+                    **{f"title_{lang}": text for lang, text in spec.title.items()},
+                    **{f"description_{lang}": text for lang, text in spec.description.items()},
+                    "keywords": list(spec.keywords),
+                    "licence_id": licence_id,
+                    "modified": now,
+                    "records": max(counts, default=0),
+                }
                 dataset, _created = PublishedDataset.objects.update_or_create(
-                    name=spec.name,
-                    defaults={
-                        **{f"title_{lang}": text for lang, text in spec.title.items()},
-                        **{f"description_{lang}": text for lang, text in spec.description.items()},
-                        "keywords": list(spec.keywords),
-                        "licence_id": licence().id,
-                        "modified": now,
-                        "records": max(counts, default=0),
-                    },
-                    create_defaults={
-                        **{f"title_{lang}": text for lang, text in spec.title.items()},
-                        **{f"description_{lang}": text for lang, text in spec.description.items()},
-                        "keywords": list(spec.keywords),
-                        "licence_id": licence().id,
-                        "issued": now,
-                        "modified": now,
-                        "records": max(counts, default=0),
-                    },
+                    name=spec.name, defaults=described, create_defaults={**described, "issued": now}
                 )
                 for s, fmt, path, _count in files:
                     if s is not spec:
