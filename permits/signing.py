@@ -533,6 +533,28 @@ def document_report(*, document: IssuedDocument) -> pades.ValidationReport | Non
     return report if report.signatures else None
 
 
+# The largest copy anyone may upload to the public verification page or API.
+MAX_COPY_BYTES = 30 * 1024 * 1024
+
+
+class CopyRefused(DomainError):
+    """An uploaded copy that cannot be checked; the message says why."""
+
+    code = "invalid-upload"
+
+
+def copy_bytes(upload) -> bytes:
+    """The bytes of a copy uploaded for checking, or :class:`CopyRefused` (none, too large, not a PDF)."""
+    if upload is None:
+        raise CopyRefused(_("Choose a PDF file to check."))
+    if upload.size > MAX_COPY_BYTES:
+        raise CopyRefused(_("The file is too large to be checked here."))
+    data = upload.read()
+    if not data.startswith(b"%PDF"):
+        raise CopyRefused(_("This file is not a PDF."))
+    return data
+
+
 def upload_check(*, data: bytes, document: IssuedDocument | None = None) -> UploadCheck:
     """Check an uploaded PDF: its signatures, and whether its bytes are one of our documents' states."""
     digest = hashlib.sha256(data).hexdigest()

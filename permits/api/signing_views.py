@@ -12,12 +12,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api_errors import DomainError, NotFound
+from config.api_errors import NotFound
 from permits import pades
 from permits.api.views import ERRORS, READ_ERRORS, PermitsApi
 from permits.issuing import document_for_code
 from permits.roles import user_is_staff_role
-from permits.signing import SIGNED_KINDS, document_report, signature_queue, signature_requests_plan, upload_check
+from permits.signing import (
+    SIGNED_KINDS,
+    copy_bytes,
+    document_report,
+    signature_queue,
+    signature_requests_plan,
+    upload_check,
+)
 
 SIGNATURES = ["signatures"]
 
@@ -60,10 +67,6 @@ class ReportOutput(serializers.Serializer):
 
 class SignInput(serializers.Serializer):
     password = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
-
-
-class InvalidUpload(DomainError):
-    code = "invalid-upload"
 
 
 def _signable(code: str):
@@ -122,13 +125,7 @@ class DocumentValidationApi(APIView):
         document = document_for_code(code=code)
         if document is None:
             raise NotFound(_("No document has this verification code."))
-        upload = request.FILES.get("pdf")
-        if upload is None:
-            raise InvalidUpload(_("Choose a PDF file to check."))
-        data = upload.read()
-        if not data.startswith(b"%PDF"):
-            raise InvalidUpload(_("This file is not a PDF."))
-        check = upload_check(data=data, document=document)
+        check = upload_check(data=copy_bytes(request.FILES.get("pdf")), document=document)
         body = _report_data(check.report)
         body["matches"] = "current" if check.matches_current else ("earlier" if check.matches_earlier_state else "none")
         return Response(body)

@@ -15,9 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from permits.issuing import document_for_code, document_reference, document_replaced_by
-from permits.signing import document_report, upload_check
-
-MAX_UPLOAD = 30 * 1024 * 1024
+from permits.signing import CopyRefused, copy_bytes, document_report, upload_check
 
 
 @require_http_methods(["GET", "POST"])
@@ -27,17 +25,10 @@ def verify_document(request: HttpRequest, code: str) -> HttpResponse:
         raise Http404(_("No document has this verification code."))
     check, upload_error = None, ""
     if request.method == "POST":
-        upload = request.FILES.get("pdf")
-        if upload is None:
-            upload_error = _("Choose a PDF file to check.")
-        elif upload.size > MAX_UPLOAD:
-            upload_error = _("The file is too large to be checked here.")
-        else:
-            data = upload.read()
-            if not data.startswith(b"%PDF"):
-                upload_error = _("This file is not a PDF.")
-            else:
-                check = upload_check(data=data, document=document)
+        try:
+            check = upload_check(data=copy_bytes(request.FILES.get("pdf")), document=document)
+        except CopyRefused as refusal:
+            upload_error = refusal.message
     status = 400 if upload_error else 200
     return render(
         request,
