@@ -51,7 +51,7 @@ def _render_pdf(template: str, context: dict) -> bytes:
     return HTML(string=html, url_fetcher=URLFetcher(allowed_protocols={"data"})).write_pdf()
 
 
-def _new_code() -> str:
+def new_verification_code() -> str:
     code = secrets.token_urlsafe(12)
     while IssuedDocument.objects.filter(verification_code=code).exists():  # pragma: no cover - 2^-96
         code = secrets.token_urlsafe(12)
@@ -60,18 +60,39 @@ def _new_code() -> str:
 
 def _store(*, kind: str, template: str, context: dict, filename: str, actor, **owner) -> IssuedDocument:
     """Render, hash and store a new document; the current one of the same kind and owner is replaced."""
-    code = _new_code()
+    code = new_verification_code()
     context = {**context, "verification_code": code, "verification_url": verification_url(code=code),
                "qr_code": _qr_data_uri(verification_url(code=code)), "printed_at": timezone.localtime()}  # fmt: skip
     content = _render_pdf(template, context)
+    return document_store(kind=kind, content=content, filename=filename, code=code, actor=actor, **owner)
+
+
+def document_store(
+    *,
+    kind: str,
+    content: bytes,
+    filename: str,
+    code: str,
+    actor,
+    replace: bool = True,
+    payload: dict | None = None,
+    **owner,
+) -> IssuedDocument:
+    """Hash and store the bytes of an issued document with its audit record, in one transaction.
+
+    With ``replace``, the current document of the same kind and owner is replaced by this one (a correction);
+    ``payload`` adds facts to the audit record.
+    """
     with transaction.atomic():
-        previous = (
-            IssuedDocument.objects.select_for_update()
-            .filter(kind=kind, **owner)
-            .exclude(pk__in=IssuedDocument.objects.filter(replaces__isnull=False).values("replaces"))
-            .order_by("-created_at")
-            .first()
-        )
+        previous = None
+        if replace:
+            previous = (
+                IssuedDocument.objects.select_for_update()
+                .filter(kind=kind, **owner)
+                .exclude(pk__in=IssuedDocument.objects.filter(replaces__isnull=False).values("replaces"))
+                .order_by("-created_at")
+                .first()
+            )
         document = IssuedDocument(
             kind=kind, sha256=hashlib.sha256(content).hexdigest(), verification_code=code, replaces=previous, **owner
         )
@@ -83,7 +104,7 @@ def _store(*, kind: str, template: str, context: dict, filename: str, actor, **o
             actor=actor,
             dossier_id=dossier.pk if dossier else None,
             payload={"document": document.pk, "sha256": document.sha256, "code": code,
-                     "replaces": previous.pk if previous else None},
+                     "replaces": previous.pk if previous else None, **(payload or {})},
         )  # fmt: skip
     return document
 

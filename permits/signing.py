@@ -403,11 +403,12 @@ def approved_plans_issue(
     *, dossier, user, key: pades.SigningKey | None = None, password: str = ""
 ) -> list[IssuedDocument]:
     """Stamp and sign each approved plan sheet once (idempotent); each is stored only once signed."""
-    from permits.issuing import _new_code
+    from permits.issuing import document_store, new_verification_code
 
     if dossier.status != Status.ISSUED:
         return []
     key = key or signer_key(user=user, password=password)
+    stamper, material = timestamper(), validation_material()
     issued = []
     for version in approved_plan_versions(dossier=dossier):
         if ApprovedPlan.objects.filter(plan_version=version).exists():
@@ -421,7 +422,7 @@ def approved_plans_issue(
             (f"{dossier.reference}  {day:%d/%m/%Y}", False),
         ]
         stamped = pades.stamp_pages(data=original, lines=stamp_lines)
-        code = _new_code()
+        code = new_verification_code()
         request = SignatureRequest(position=0, role=SignerRole.AUTHORITY, field_name="Signature1")
         now = timezone.now()
         document_stub = IssuedDocument(kind=IssuedDocument.Kind.APPROVED_PLAN, verification_code=code)
@@ -430,21 +431,21 @@ def approved_plans_issue(
             key=key,
             field_name="Signature1",
             box=_box(request=request, user=user, document=document_stub, when=now),
-            timestamper=timestamper(),
-            material=validation_material(),
+            timestamper=stamper,
+            material=material,
             name=user.get_full_name() or user.username,
         )
         with transaction.atomic():
-            digest = hashlib.sha256(outcome.data).hexdigest()
-            document = IssuedDocument(
-                kind=IssuedDocument.Kind.APPROVED_PLAN, dossier=dossier, sha256=digest, verification_code=code
+            document = document_store(
+                kind=IssuedDocument.Kind.APPROVED_PLAN,
+                content=outcome.data,
+                filename=f"plan-{dossier.reference}-{version.plan_set.sheet}-v{version.number}.pdf"[:120],
+                code=code,
+                actor=user,
+                replace=False,
+                payload={"plan_version": version.pk},
+                dossier=dossier,
             )
-            document.file.save(
-                f"plan-{dossier.reference}-{version.plan_set.sheet}-v{version.number}.pdf"[:120],
-                ContentFile(outcome.data),
-                save=False,
-            )
-            document.save()
             ApprovedPlan.objects.create(document=document, plan_version=version)
             request.document = document
             request.status, request.level, request.signed_by, request.signed_at = (
@@ -453,14 +454,8 @@ def approved_plans_issue(
                 user,
                 now,
             )
-            request.sha256_before, request.sha256_after = hashlib.sha256(stamped).hexdigest(), digest
+            request.sha256_before, request.sha256_after = hashlib.sha256(stamped).hexdigest(), document.sha256
             request.save()
-            audit_append(
-                action="document.approved_plan",
-                actor=user,
-                dossier_id=dossier.pk,
-                payload={"document": document.pk, "plan_version": version.pk, "sha256": digest, "code": code},
-            )
         issued.append(document)
     return issued
 
